@@ -1,0 +1,224 @@
+"""Dataframe plumbing shared by every analysis (internal).
+
+crmanalytics accepts any dataframe narwhals understands (pandas, Polars eager and lazy,
+PyArrow tables, DuckDB relations, PySpark) and hands back the caller's type. These
+helpers convert at the public boundary, turn timestamps into whole days, and collect
+small results to numpy. Nothing here knows about customers or products.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = [
+    "AnyFrame",
+    "DateLike",
+    "TimeUnit",
+    "collect",
+    "day_to_timestamp",
+    "epoch_day",
+    "from_native",
+    "is_lazy",
+    "time_unit_days",
+    "to_day_number",
+    "to_native",
+    "to_numpy",
+]
+
+#: A narwhals frame, eager or lazy.
+AnyFrame: TypeAlias = nw.DataFrame[Any] | nw.LazyFrame[Any]
+#: Anything accepted where a date is expected.
+DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp | np.datetime64
+TimeUnit: TypeAlias = Literal["D", "W"]
+
+_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: wall-clock days
+_SECONDS_PER_DAY = 86_400
+
+
+def from_native(native: Any) -> AnyFrame:
+    """Wrap a caller's frame in narwhals, eager or lazy as it came.
+
+    Parameters
+    ----------
+    native : dataframe
+        pandas, Polars (eager or lazy), PyArrow table, DuckDB relation or PySpark frame.
+        A frame that is already a narwhals frame is returned as is.
+
+    Returns
+    -------
+    narwhals.DataFrame or narwhals.LazyFrame
+
+    Raises
+    ------
+    TypeError
+        When the object is not a dataframe narwhals can read.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import from_native
+    >>> type(from_native(pd.DataFrame({"a": [1]}))).__name__
+    'DataFrame'
+    """
+    if isinstance(native, nw.DataFrame | nw.LazyFrame):
+        return native
+    try:
+        return nw.from_native(native)
+    except TypeError as exc:  # pragma: no cover - message rewording only
+        raise TypeError(
+            f"expected a dataframe (pandas, Polars, PyArrow, DuckDB or PySpark), "
+            f"got {type(native).__name__}"
+        ) from exc
+
+
+def to_native(frame: AnyFrame) -> Any:
+    """Return the caller's native frame behind a narwhals frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import from_native, to_native
+    >>> type(to_native(from_native(pd.DataFrame({"a": [1]})))).__name__
+    'DataFrame'
+    """
+    return nw.to_native(frame)
+
+
+def is_lazy(frame: AnyFrame) -> bool:
+    """Tell whether a narwhals frame is lazy.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import from_native, is_lazy
+    >>> is_lazy(from_native(pd.DataFrame({"a": [1]})))
+    False
+    """
+    return isinstance(frame, nw.LazyFrame)
+
+
+def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
+    """Materialise a frame (a no-op for eager frames).
+
+    Only call this on results that are small (per customer or smaller).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from crmanalytics._frames import collect, from_native
+    >>> collect(from_native(pl.LazyFrame({"a": [1, 2]}))).shape
+    (2, 1)
+    """
+    if isinstance(frame, nw.LazyFrame):
+        return frame.collect()
+    return frame
+
+
+def to_numpy(frame: AnyFrame, columns: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
+    """Collect the named columns as numpy arrays.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import from_native, to_numpy
+    >>> to_numpy(from_native(pd.DataFrame({"a": [1, 2]})), ["a"])["a"].tolist()
+    [1, 2]
+    """
+    eager = collect(frame.select(list(columns)))
+    return {c: eager[c].to_numpy() for c in columns}
+
+
+def time_unit_days(time_unit: TimeUnit) -> float:
+    """Days in one time unit: 1 for ``"D"``, 7 for ``"W"``.
+
+    Raises
+    ------
+    ValueError
+        For any other unit.
+
+    Examples
+    --------
+    >>> from crmanalytics._frames import time_unit_days
+    >>> time_unit_days("W")
+    7.0
+    """
+    units: Mapping[str, float] = {"D": 1.0, "W": 7.0}
+    if time_unit not in units:
+        raise ValueError(f"time_unit must be 'D' (days) or 'W' (weeks = days / 7), got {time_unit!r}")
+    return units[time_unit]
+
+
+def epoch_day(column: str, schema: Mapping[str, Any] | None = None) -> nw.Expr:
+    """Expression for the calendar day of a datetime column, as days since 1970-01-01.
+
+    Day boundaries are wall-clock midnights: a time-zone-aware column is read in its
+    own time zone. The result is an integer on every backend.
+
+    Parameters
+    ----------
+    column : str
+        A datetime column.
+    schema : mapping, optional
+        The frame's narwhals schema; needed to recognise a time-zone-aware column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import epoch_day, from_native
+    >>> f = from_native(pd.DataFrame({"t": pd.to_datetime(["1970-01-02 23:00"])}))
+    >>> f.select(epoch_day("t"))["t"].to_list()
+    [1]
+    """
+    expr = nw.col(column)
+    dtype = None if schema is None else schema.get(column)
+    if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
+        expr = expr.dt.replace_time_zone(None)
+    seconds = (expr.dt.truncate("1d") - nw.lit(_EPOCH)).dt.total_seconds()
+    return (seconds // _SECONDS_PER_DAY).cast(nw.Int64)
+
+
+def to_day_number(value: DateLike) -> int:
+    """Calendar day of a date-like value, as days since 1970-01-01.
+
+    Accepts ISO strings, :class:`datetime.date`, :class:`datetime.datetime`,
+    :class:`pandas.Timestamp` and :class:`numpy.datetime64`. The time of day is
+    ignored; a time-zone-aware value is read in its own time zone.
+
+    Raises
+    ------
+    ValueError
+        When the value cannot be read as a date.
+
+    Examples
+    --------
+    >>> from crmanalytics._frames import to_day_number
+    >>> to_day_number("1970-01-11 18:30")
+    10
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot read {value!r} as a date") from exc
+    if stamp is pd.NaT:
+        raise ValueError(f"cannot read {value!r} as a date")
+    day = stamp.date()
+    return (day - _EPOCH.date()).days
+
+
+def day_to_timestamp(day: int) -> pd.Timestamp:
+    """Inverse of :func:`to_day_number`: midnight of the given epoch day.
+
+    Examples
+    --------
+    >>> from crmanalytics._frames import day_to_timestamp
+    >>> day_to_timestamp(10)
+    Timestamp('1970-01-11 00:00:00')
+    """
+    return pd.Timestamp(_EPOCH) + pd.Timedelta(days=int(day))

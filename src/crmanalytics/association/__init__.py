@@ -1,0 +1,3 @@
+"""association."""
+
+__all__: list[str] = []

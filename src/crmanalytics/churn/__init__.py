@@ -1,0 +1,3 @@
+"""churn."""
+
+__all__: list[str] = []

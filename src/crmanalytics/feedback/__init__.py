@@ -1,0 +1,3 @@
+"""feedback."""
+
+__all__: list[str] = []

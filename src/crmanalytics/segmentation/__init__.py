@@ -1,0 +1,3 @@
+"""segmentation."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""value."""
+
+__all__: list[str] = []
