@@ -68,8 +68,9 @@ def fit_log_params(
     Raises
     ------
     ConvergenceError
-        When no start reaches a finite optimum with a small gradient, or a parameter
-        runs off towards 0 or infinity (``exp(+-30)``); the message carries ``advice``.
+        When no start reaches a finite optimum with a small gradient, a parameter
+        runs off towards 0 or infinity (``exp(+-30)``), or the optimum is flat (the
+        observed information is not positive definite); the message carries ``advice``.
     """
     if penalizer < 0 or not np.isfinite(penalizer):
         raise ValueError(f"penalizer must be a finite number >= 0, got {penalizer}")
@@ -119,8 +120,12 @@ def fit_log_params(
         cov = np.linalg.inv(-hess)
     except np.linalg.LinAlgError:
         cov = np.full_like(hess, np.nan)
-    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
-        cov = np.full_like(hess, np.nan)
+    if not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(-hess) <= 0):
+        raise ConvergenceError(
+            f"{model} fit stopped at parameters {np.exp(best.x).round(6).tolist()} where the "
+            "log-likelihood is flat in some direction: the data do not identify all "
+            f"parameters, so estimates and standard errors would be meaningless. {advice}"
+        )
     return FitResult(
         log_params=np.asarray(best.x, dtype=np.float64),
         log_likelihood=float(loglik(best.x)),

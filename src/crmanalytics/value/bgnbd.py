@@ -147,6 +147,12 @@ class BetaGeoModel:
         total = float(w.sum())
         if total <= 0:
             raise ValueError("cannot fit BetaGeoModel on an empty summary")
+        if not np.any(x > 0):
+            raise ValueError(
+                "cannot fit BetaGeoModel: no customer has a repeat purchase (frequency is 0 "
+                "everywhere), so purchase rates and dropout are not identified; use a longer "
+                "observation period"
+            )
 
         def loglik(lp: Array) -> float:
             return float(np.dot(w, kernel.log_likelihood(lp, x, t_x, T)))
