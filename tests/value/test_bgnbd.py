@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath
 import numpy as np
 import pandas as pd
@@ -121,7 +123,7 @@ summaries = st.lists(
 )
 param_sets = st.tuples(
     st.floats(0.05, 5), st.floats(0.5, 50), st.floats(0.1, 5), st.floats(0.2, 10)
-).filter(lambda p: abs(p[2] - 1) > 0.05)
+).filter(lambda p: abs(p[2] - 1) > 0.05 and abs(p[2] + p[3] - 1) > 0.05)
 
 
 @given(summary=summaries, params=param_sets, t=st.floats(0.5, 100))
@@ -132,7 +134,9 @@ def test_predictions_match_lifetimes(summary: pd.DataFrame, params, t: float) ->
     ref.params_ = pd.Series(dict(zip(["r", "alpha", "a", "b"], params, strict=True)))
     ours = BetaGeoModel.from_params(BetaGeoParams(*params))
     f, r, T = summary["frequency"], summary["recency"], summary["T"]
-    expected = np.asarray(ref.conditional_expected_number_of_purchases_up_to_time(t, f, r, T))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # lifetimes' log of hyp2f1 < 0
+        expected = np.asarray(ref.conditional_expected_number_of_purchases_up_to_time(t, f, r, T))
     ok = np.isfinite(expected)  # lifetimes' hyp2f1 call can fail; ours must not
     got = ours.expected_purchases(summary, t)
     assert np.all(np.isfinite(got))
