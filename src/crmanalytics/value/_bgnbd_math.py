@@ -36,6 +36,7 @@ __all__ = [
     "one_minus_g",
     "probability_alive",
     "probability_of_purchases",
+    "value_and_gradient",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -112,8 +113,25 @@ def gradient(log_params: Array, x: Array, t_x: Array, T: Array, weights: Array) 
     >>> g.shape
     (4,)
     """
+    return value_and_gradient(log_params, x, t_x, T, weights)[1]
+
+
+def value_and_gradient(
+    log_params: Array, x: Array, t_x: Array, T: Array, weights: Array
+) -> tuple[float, Array]:
+    """Weighted log-likelihood sum and its gradient w.r.t. the log-parameters, in one pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._bgnbd_math import value_and_gradient
+    >>> value, grad = value_and_gradient(np.zeros(4), np.array([0.0]), np.array([0.0]),
+    ...                                  np.array([0.0]), np.array([1.0]))
+    >>> value
+    0.0
+    """
     r, alpha, a, b = np.exp(log_params)
-    _, term_alive, term_dead, total, repeat = _pieces(log_params, x, t_x, T)
+    common, term_alive, term_dead, total, repeat = _pieces(log_params, x, t_x, T)
     w_alive = np.exp(term_alive - total)
     w_dead = np.exp(term_dead - total)  # exactly 0 where x == 0
     bx1 = np.where(repeat, b + x - 1.0, 1.0)
@@ -135,7 +153,8 @@ def gradient(log_params: Array, x: Array, t_x: Array, T: Array, weights: Array) 
             np.dot(weights, d_b),
         ]
     )
-    return np.asarray(per_param * np.array([r, alpha, a, b]), dtype=np.float64)
+    value = float(np.dot(weights, common + total))
+    return value, np.asarray(per_param * np.array([r, alpha, a, b]), dtype=np.float64)
 
 
 def _log_odds_dead(params: Array, x: Array, t_x: Array, T: Array) -> Array:

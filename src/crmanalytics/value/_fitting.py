@@ -24,8 +24,7 @@ __all__ = ["FitResult", "fit_log_params", "summary_frame"]
 
 Array = npt.NDArray[np.float64]
 #: Weighted total log-likelihood and its gradient w.r.t. the log-parameters.
-LogLik = Callable[[Array], float]
-LogLikGrad = Callable[[Array], Array]
+LogLikGrad = Callable[[Array], tuple[float, Array]]
 
 _Z95 = 1.959963984540054
 _LOG_BOUND = 30.0
@@ -41,7 +40,7 @@ class FitResult:
     iterations: int
 
 
-def _hessian(grad: LogLikGrad, at: Array) -> Array:
+def _hessian(grad: Callable[[Array], Array], at: Array) -> Array:
     k = at.size
     hess = np.empty((k, k))
     for i in range(k):
@@ -54,8 +53,7 @@ def _hessian(grad: LogLikGrad, at: Array) -> Array:
 
 
 def fit_log_params(
-    loglik: LogLik,
-    grad: LogLikGrad,
+    value_and_grad: LogLikGrad,
     starts: Sequence[Array],
     *,
     total_weight: float,
@@ -63,7 +61,10 @@ def fit_log_params(
     model: str,
     advice: str,
 ) -> FitResult:
-    """Maximise a log-likelihood over log-parameters with L-BFGS-B, trying each start.
+    """Maximise a log-likelihood over log-parameters with L-BFGS-B.
+
+    ``value_and_grad(log_params)`` returns the weighted total log-likelihood and its
+    gradient. The starts are tried in order until one converges.
 
     Raises
     ------
@@ -77,8 +78,9 @@ def fit_log_params(
 
     def objective(lp: Array) -> tuple[float, Array]:
         params = np.exp(lp)
-        value = -loglik(lp) / total_weight + penalizer * float(np.sum(params**2))
-        gradient = -grad(lp) / total_weight + 2.0 * penalizer * params**2
+        loglik, grad = value_and_grad(lp)
+        value = -loglik / total_weight + penalizer * float(np.sum(params**2))
+        gradient = -grad / total_weight + 2.0 * penalizer * params**2
         if not np.isfinite(value):
             return float("inf"), np.zeros_like(lp)
         return value, gradient
@@ -99,6 +101,8 @@ def fit_log_params(
             continue
         if best is None or res.fun < best.fun:
             best = res
+        if res.success and float(np.max(np.abs(res.jac))) <= 1e-3:
+            break
     if best is None:
         raise ConvergenceError(
             f"{model} fit failed: the log-likelihood is not finite at any starting point "
@@ -113,7 +117,7 @@ def fit_log_params(
         )
 
     def penalized_total_grad(lp: Array) -> Array:
-        return grad(lp) - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
+        return value_and_grad(lp)[1] - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
 
     hess = _hessian(penalized_total_grad, best.x)
     try:
@@ -128,7 +132,7 @@ def fit_log_params(
         )
     return FitResult(
         log_params=np.asarray(best.x, dtype=np.float64),
-        log_likelihood=float(loglik(best.x)),
+        log_likelihood=float(value_and_grad(best.x)[0]),
         log_covariance=np.asarray(cov, dtype=np.float64),
         iterations=int(best.nit),
     )

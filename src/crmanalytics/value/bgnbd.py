@@ -154,11 +154,8 @@ class BetaGeoModel:
                 "observation period"
             )
 
-        def loglik(lp: Array) -> float:
-            return float(np.dot(w, kernel.log_likelihood(lp, x, t_x, T)))
-
-        def grad(lp: Array) -> Array:
-            return kernel.gradient(lp, x, t_x, T, w)
+        def value_and_grad(lp: Array) -> tuple[float, Array]:
+            return kernel.value_and_gradient(lp, x, t_x, T, w)
 
         mean_x = max(float(np.dot(w, x)) / total, 1e-3)
         mean_t = max(float(np.dot(w, T)) / total, 1e-3)
@@ -167,8 +164,7 @@ class BetaGeoModel:
             np.zeros(4),
         ]
         result = fit_log_params(
-            loglik,
-            grad,
+            value_and_grad,
             starts,
             total_weight=total,
             penalizer=self.penalizer,

@@ -211,18 +211,14 @@ class GammaGammaModel:
                 stacklevel=2,
             )
 
-        def loglik(lp: Array) -> float:
-            return float(gamma_gamma_log_likelihood(lp, x, m).sum())
-
-        def grad(lp: Array) -> Array:
-            return _gradient(lp, x, m)
+        def value_and_grad(lp: Array) -> tuple[float, Array]:
+            return float(gamma_gamma_log_likelihood(lp, x, m).sum()), _gradient(lp, x, m)
 
         mean, var = float(m.mean()), float(m.var())
         shape = max(mean**2 / var, 0.5) if var > 0 else 1.0
         starts = [np.log([shape, 2.0, mean / shape]), np.zeros(3)]
         result = fit_log_params(
-            loglik,
-            grad,
+            value_and_grad,
             starts,
             total_weight=float(x.size),
             penalizer=self.penalizer,
