@@ -154,8 +154,10 @@ class BetaGeoModel:
                 "observation period"
             )
 
+        rows = kernel.Rows.build(x, t_x, T, w)
+
         def value_and_grad(lp: Array) -> tuple[float, Array]:
-            return kernel.value_and_gradient(lp, x, t_x, T, w)
+            return kernel.value_and_gradient_rows(lp, rows)
 
         mean_x = max(float(np.dot(w, x)) / total, 1e-3)
         mean_t = max(float(np.dot(w, T)) / total, 1e-3)
