@@ -12,7 +12,7 @@ import crmanalytics  # noqa: E402
 
 project = "crmanalytics"
 author = "crmanalytics developers"
-copyright = "2026, crmanalytics developers"  # noqa: A001
+copyright = "2026, crmanalytics developers"
 release = crmanalytics.__version__
 version = release
 
