@@ -36,7 +36,7 @@ def main() -> None:
     # ... so we ask for them to be dropped, and are told how many went.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
-        transactions = map_online_retail(raw, missing_customer="drop")
+        transactions = map_online_retail(raw, invalid="drop")
     for warning in caught:
         print(f"warning: {warning.message}")
 

@@ -25,7 +25,7 @@ def sql(raw: pd.DataFrame, query: str) -> tuple[object, ...]:
 def mapped(online_retail_raw: pd.DataFrame) -> pd.DataFrame:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = map_online_retail(online_retail_raw, missing_customer="drop")
+        out = map_online_retail(online_retail_raw, invalid="drop")
     assert [w.category for w in caught] == [DataQualityWarning]
     return out
 
@@ -53,13 +53,13 @@ def test_default_raises_with_count_examples_and_fix(online_retail_raw: pd.DataFr
     message = str(info.value)
     assert "135080 rows" in message
     assert "must not be null" in message
-    assert "missing_customer='drop'" in message
+    assert "invalid='drop'" in message
     pd.testing.assert_frame_equal(online_retail_raw, before)
 
 
 def test_drop_warns_with_report(online_retail_raw: pd.DataFrame) -> None:
     with pytest.warns(DataQualityWarning, match="dropped 135080 of 541909") as record:
-        map_online_retail(online_retail_raw, missing_customer="drop")
+        map_online_retail(online_retail_raw, invalid="drop")
     report = record[0].message.report  # type: ignore[union-attr]
     assert report.rows_in == 541_909
     assert report.dropped == {"customer_id is null": 135_080}
@@ -122,7 +122,7 @@ def test_columns_types_and_row_correspondence(
 
 def test_non_product_codes_are_flagged(online_retail_raw: pd.DataFrame) -> None:
     with pytest.warns(DataQualityWarning):
-        out = map_online_retail(online_retail_raw, missing_customer="drop")
+        out = map_online_retail(online_retail_raw, invalid="drop")
     flagged = set(out.loc[~out["is_product"], "product_id"].str.upper())
     assert {"POST", "M", "D", "BANK CHARGES"} <= flagged
     assert flagged <= set(NON_PRODUCT_CODES) | {c for c in flagged if c.startswith("GIFT_")}
@@ -142,8 +142,8 @@ def test_bad_input() -> None:
     with pytest.raises(SchemaError, match="UnitPrice") as info:
         map_online_retail(pd.DataFrame({"InvoiceNo": ["1"]}))
     assert "is required but missing" in str(info.value)
-    with pytest.raises(ValueError, match="missing_customer"):
-        map_online_retail(pd.DataFrame(), missing_customer="keep")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="invalid"):
+        map_online_retail(pd.DataFrame(), invalid="keep")  # type: ignore[arg-type]
 
 
 def test_other_backends_give_the_same_result(online_retail_raw: pd.DataFrame) -> None:
@@ -153,3 +153,9 @@ def test_other_backends_give_the_same_result(online_retail_raw: pd.DataFrame) ->
     expected = map_online_retail(sample).reset_index(drop=True)
     got = map_online_retail(pl.from_pandas(sample).lazy())
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False)
+
+
+def test_result_is_canonical(mapped: pd.DataFrame) -> None:
+    from crmanalytics.schema import validate_transactions
+
+    pd.testing.assert_frame_equal(validate_transactions(mapped), mapped)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from crmanalytics._frames import collect, from_native
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError, ValidationReport
+from crmanalytics.schema import validate_transactions
 
 __all__ = ["NON_PRODUCT_CODES", "map_online_retail"]
 
@@ -35,9 +36,7 @@ _RAW_COLUMNS = (
 )
 
 
-def map_online_retail(
-    raw: Any, *, missing_customer: Literal["raise", "drop"] = "raise"
-) -> pd.DataFrame:
+def map_online_retail(raw: Any, *, invalid: Literal["raise", "drop"] = "raise") -> pd.DataFrame:
     """Map the raw UCI Online Retail export onto canonical transactions.
 
     One output row per invoice line, with these rules:
@@ -55,7 +54,7 @@ def map_online_retail(
     * ``description`` and ``country`` are carried along as extra columns.
     * Lines without a ``CustomerID`` (guest checkouts, about a quarter of the rows)
       cannot be attributed to a customer. By default they are reported as a
-      :class:`~crmanalytics.errors.SchemaError`; with ``missing_customer="drop"`` they
+      :class:`~crmanalytics.errors.SchemaError`; with ``invalid="drop"`` they
       are dropped and a :class:`~crmanalytics.errors.DataQualityWarning` says how many,
       with the counts in its ``report``.
 
@@ -66,8 +65,10 @@ def map_online_retail(
         ``Description``, ``Quantity``, ``InvoiceDate``, ``UnitPrice``, ``CustomerID``,
         ``Country``), as pandas or any frame narwhals reads (a lazy frame is collected:
         the result is a pandas frame). It is not modified.
-    missing_customer : {"raise", "drop"}, default "raise"
-        What to do with lines that have no ``CustomerID``.
+    invalid : {"raise", "drop"}, default "raise"
+        What to do with lines that have no ``CustomerID`` (and with any line that breaks
+        another rule of the canonical schema: the result goes through
+        :func:`~crmanalytics.schema.validate_transactions` with the same option).
 
     Returns
     -------
@@ -80,15 +81,15 @@ def map_online_retail(
     ------
     SchemaError
         When columns are missing, or when lines have no customer and
-        ``missing_customer="raise"`` (the message gives the count, example invoices
+        ``invalid="raise"`` (the message gives the count, example invoices
         and the fix).
     ValueError
-        When ``missing_customer`` is not ``"raise"`` or ``"drop"``.
+        When ``invalid`` is not ``"raise"`` or ``"drop"``.
 
     Warns
     -----
     DataQualityWarning
-        With ``missing_customer="drop"``, when lines were dropped.
+        With ``invalid="drop"``, when lines were dropped.
 
     References
     ----------
@@ -120,7 +121,7 @@ def map_online_retail(
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     tx = map_online_retail(raw, missing_customer="drop")
+    ...     tx = map_online_retail(raw, invalid="drop")
     >>> str(caught[0].message)
     'map_online_retail: dropped 1 of 3 lines without a CustomerID'
     >>> tx[["customer_id", "amount", "is_cancellation", "is_product"]]
@@ -128,8 +129,8 @@ def map_online_retail(
     0        17850   15.30            False        True
     1        17850   -2.55             True        True
     """
-    if missing_customer not in ("raise", "drop"):
-        raise ValueError(f"missing_customer must be 'raise' or 'drop', got {missing_customer!r}")
+    if invalid not in ("raise", "drop"):
+        raise ValueError(f"invalid must be 'raise' or 'drop', got {invalid!r}")
     frame = _as_pandas(raw)
     absent = [name for name in _RAW_COLUMNS if name not in frame.columns]
     if absent:
@@ -142,15 +143,15 @@ def map_online_retail(
         )
     no_customer = frame["CustomerID"].isna().to_numpy()
     if no_customer.any():
-        frame = _missing_customers(frame, no_customer, missing_customer)
+        frame = _missing_customers(frame, no_customer, invalid)
     invoice = frame["InvoiceNo"].astype("string")
     code = frame["StockCode"].astype("string")
     upper = code.str.upper()
     quantity = frame["Quantity"].astype("float64")
-    return pd.DataFrame(
+    mapped = pd.DataFrame(
         {
             "customer_id": frame["CustomerID"].astype("int64"),
-            "timestamp": pd.to_datetime(frame["InvoiceDate"]),
+            "timestamp": frame["InvoiceDate"],
             "amount": quantity * frame["UnitPrice"].astype("float64"),
             "transaction_id": frame["InvoiceNo"],
             "product_id": frame["StockCode"],
@@ -164,6 +165,7 @@ def map_online_retail(
         },
         index=frame.index,
     )
+    return validate_transactions(mapped, invalid=invalid)
 
 
 def _as_pandas(raw: Any) -> pd.DataFrame:
@@ -184,8 +186,7 @@ def _missing_customers(
         "are their InvoiceNo)",
         count,
         examples,
-        fix="pass missing_customer='drop' to drop them with a DataQualityWarning, or "
-        "fill CustomerID first",
+        fix="pass invalid='drop' to drop them with a DataQualityWarning, or fill CustomerID first",
         source_column="CustomerID",
     )
     if how == "raise":
