@@ -1,3 +1,34 @@
-"""segmentation."""
+"""Customer segmentation.
 
-__all__: list[str] = []
+RFM tables, scores and named segments, revenue concentration, lifecycle stages and
+value tiers.
+
+Examples
+--------
+>>> from crmanalytics.segmentation import rfm_table
+>>> callable(rfm_table)
+True
+"""
+
+from crmanalytics.segmentation.rfm import rfm_scores, rfm_table
+from crmanalytics.segmentation.segments import (
+    DEFAULT_SEGMENT_MAP,
+    ScoreBox,
+    SegmentMap,
+    describe_segment_map,
+    rfm_segments,
+    segment_of,
+    segment_summary,
+)
+
+__all__ = [
+    "DEFAULT_SEGMENT_MAP",
+    "ScoreBox",
+    "SegmentMap",
+    "describe_segment_map",
+    "rfm_scores",
+    "rfm_segments",
+    "rfm_table",
+    "segment_of",
+    "segment_summary",
+]
