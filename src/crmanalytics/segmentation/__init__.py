@@ -10,6 +10,7 @@ Examples
 True
 """
 
+from crmanalytics.segmentation.concentration import Concentration, concentration
 from crmanalytics.segmentation.rfm import rfm_scores, rfm_table
 from crmanalytics.segmentation.segments import (
     DEFAULT_SEGMENT_MAP,
@@ -20,15 +21,19 @@ from crmanalytics.segmentation.segments import (
     segment_of,
     segment_summary,
 )
+from crmanalytics.segmentation.tiers import value_tiers
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
+    "Concentration",
     "ScoreBox",
     "SegmentMap",
+    "concentration",
     "describe_segment_map",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",
     "segment_of",
     "segment_summary",
+    "value_tiers",
 ]
