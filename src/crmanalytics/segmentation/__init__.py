@@ -11,6 +11,7 @@ True
 """
 
 from crmanalytics.segmentation.concentration import Concentration, concentration
+from crmanalytics.segmentation.lifecycle import LIFECYCLE_STAGES, lifecycle_stages
 from crmanalytics.segmentation.rfm import rfm_scores, rfm_table
 from crmanalytics.segmentation.segments import (
     DEFAULT_SEGMENT_MAP,
@@ -25,11 +26,13 @@ from crmanalytics.segmentation.tiers import value_tiers
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
+    "LIFECYCLE_STAGES",
     "Concentration",
     "ScoreBox",
     "SegmentMap",
     "concentration",
     "describe_segment_map",
+    "lifecycle_stages",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",

@@ -162,3 +162,15 @@ def is_int(value: object) -> bool:
     (True, False, False)
     """
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    """Tell whether a value is a real number (and not a bool).
+
+    Examples
+    --------
+    >>> from crmanalytics.segmentation._common import is_number
+    >>> is_number(1.5), is_number("1"), is_number(False)
+    (True, False, False)
+    """
+    return isinstance(value, int | float) and not isinstance(value, bool)
