@@ -1,7 +1,7 @@
 """Helpers shared by the segmentation functions (internal).
 
-Validation goes through :func:`validated_transactions` and
-:func:`validated_customers`, one place to switch to :mod:`crmanalytics.schema`.
+Validation at the boundary goes through :func:`validated_transactions` and
+:func:`validated_customers` (the :mod:`crmanalytics.schema` validators).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import narwhals.stable.v2 as nw
 
 from crmanalytics._frames import AnyFrame, from_native
 from crmanalytics.errors import Problem, SchemaError
+from crmanalytics.schema import validate_customers, validate_transactions
 
 __all__ = [
     "mid_rank_position",
@@ -81,15 +82,7 @@ def validated_transactions(native: Any) -> AnyFrame:
     >>> validated_transactions(tx).columns
     ['customer_id', 'timestamp', 'amount']
     """
-    frame = from_native(native)
-    require(
-        frame,
-        "transactions",
-        ["customer_id", "timestamp", "amount"],
-        numeric=["amount"],
-        fix="rename your columns to the canonical names (customer_id, timestamp, amount)",
-    )
-    return frame
+    return from_native(validate_transactions(native))
 
 
 def validated_customers(native: Any) -> AnyFrame:
@@ -102,14 +95,7 @@ def validated_customers(native: Any) -> AnyFrame:
     >>> validated_customers(pd.DataFrame({"customer_id": [1, 2]})).columns
     ['customer_id']
     """
-    frame = from_native(native)
-    require(
-        frame,
-        "customers",
-        ["customer_id"],
-        fix="rename your customer key column to customer_id",
-    )
-    return frame
+    return from_native(validate_customers(native))
 
 
 def twice_mid_rank(column: str, *, descending: bool = False) -> nw.Expr:
