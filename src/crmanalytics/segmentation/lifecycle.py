@@ -24,7 +24,7 @@ from crmanalytics.segmentation._common import (
 
 __all__ = ["LIFECYCLE_STAGES", "lifecycle_stages"]
 
-#: Every stage :func:`lifecycle_stages` can assign.
+#: Every stage :func:`lifecycle_stages` can assign, in the order of the rules.
 LIFECYCLE_STAGES = ("prospect", "new", "active", "at risk", "churned", "reactivated")
 
 

@@ -145,7 +145,8 @@ class ScoreBox:
 #: A segment map: segment name -> the score boxes whose union is the segment.
 SegmentMap: TypeAlias = Mapping[str, Sequence[ScoreBox]]
 
-#: The default map, on 5-bin scores: R and FM = floor((F + M) / 2).
+#: The default map, on 5-bin scores: R and FM = floor((F + M) / 2). Every one of the
+#: 125 score cells lies in exactly one of its eleven segments.
 DEFAULT_SEGMENT_MAP: SegmentMap = {
     "Champions": (ScoreBox(r=(5, 5), fm=(4, 5)),),
     "Loyal Customers": (ScoreBox(r=(3, 4), fm=(4, 5)),),
