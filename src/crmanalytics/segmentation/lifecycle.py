@@ -79,7 +79,9 @@ def lifecycle_stages(
         ``transactions``, sorted by ``customer_id``, with ``n_purchases`` (distinct
         purchase days), ``tenure`` (days since the first purchase), ``recency``
         (days since the last purchase), ``last_gap`` (days between the last two
-        purchase days), ``typical_gap`` (days) and ``stage``.
+        purchase days), ``typical_gap`` (days) and ``stage``. Columns that do not
+        apply are null (NaN in pandas): ``tenure``, ``recency`` and ``typical_gap``
+        for prospects, ``last_gap`` for customers with one purchase day.
 
     Notes
     -----
