@@ -118,3 +118,18 @@ def test_bad_input() -> None:
         lifecycle_stages(pd.DataFrame({"customer_id": [1]}), tx)
     with pytest.raises(TypeError, match="same kind of dataframe"):
         lifecycle_stages(pl.from_pandas(customers), tx)
+
+
+def test_stages_track_planted_alive_status() -> None:
+    from crmanalytics.datasets import simulate
+
+    sim = simulate(3000, seed=1)
+    out = lifecycle_stages(
+        sim.customers, sim.transactions, observation_end=sim.truth.observation_end
+    )
+    merged = out.merge(sim.truth.customers[["customer_id", "alive"]], on="customer_id")
+    assert len(merged) == len(sim.customers)
+    alive = merged.groupby("stage")["alive"].mean()
+    # Rules of thumb, not a model: a purchase-rate-scaled lapse is still informative.
+    assert alive["active"] > alive["churned"] + 0.05
+    assert alive["active"] > alive["at risk"]

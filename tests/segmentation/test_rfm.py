@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmanalytics.errors import SchemaError
@@ -149,3 +149,19 @@ def test_online_retail_matches_duckdb_sql(online_retail_raw: pd.DataFrame) -> No
     np.testing.assert_array_equal(got["recency"], want["recency"])
     np.testing.assert_array_equal(got["frequency"], want["frequency"])
     np.testing.assert_allclose(got["monetary"], want["monetary"], rtol=1e-9, atol=1e-6)
+
+
+BACKENDS = ("pandas", "polars", "polars-lazy", "pyarrow", "duckdb")
+
+
+# to_backend / as_pandas are stateless functions, safe to share across examples.
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), bins=st.integers(2, 9))
+def test_scores_backend_parity_property(seed: int, bins: int, to_backend, as_pandas) -> None:
+    from crmanalytics.segmentation import rfm_scores
+
+    tx = make_transactions(seed, n_customers=12, n_rows=50)
+    want = sort_by_customer(rfm_scores(rfm_table(tx), bins=bins))
+    for name in BACKENDS:
+        got = sort_by_customer(as_pandas(rfm_scores(rfm_table(to_backend(tx, name)), bins=bins)))
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
