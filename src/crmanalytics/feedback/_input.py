@@ -1,0 +1,193 @@
+"""Boundary helpers for the feedback analyses (internal).
+
+Reading a loose collection of scores into numpy, checking NPS answers, and the one
+place where interaction frames are validated, so that switching to
+:func:`crmanalytics.schema.validate_interactions` is a one-line change.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import numpy.typing as npt
+
+from crmanalytics._frames import AnyFrame, from_native
+from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
+
+__all__ = [
+    "Missing",
+    "check_missing_option",
+    "read_scores",
+    "require",
+    "validated_interactions",
+]
+
+Missing: TypeAlias = Literal["raise", "drop"]
+
+_MISSING_FIX = "fill or remove the missing answers, or pass missing='drop' to set them aside"
+_RANGE_FIX = "NPS answers are whole numbers from 0 to 10; recode or remove the others"
+_EXAMPLES = 5
+
+
+def check_missing_option(missing: str) -> None:
+    """Raise ValueError unless ``missing`` is ``"raise"`` or ``"drop"``."""
+    if missing not in ("raise", "drop"):
+        raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
+
+
+def validated_interactions(interactions: Any, columns: Mapping[str, str] | None) -> AnyFrame:
+    """Wrap and validate an interactions frame (the single validation entry point).
+
+    Until ``crmanalytics.schema`` lands this renames via ``columns`` and checks the
+    required columns only.
+    """
+    frame = from_native(interactions)
+    if columns:
+        frame = frame.rename({source: canonical for canonical, source in columns.items()})
+    require(frame, ["customer_id", "timestamp", "kind"], why="every interactions table")
+    return frame
+
+
+def require(frame: AnyFrame, names: Iterable[str], *, why: str) -> None:
+    """Raise SchemaError naming every column in ``names`` the frame lacks."""
+    present = set(frame.collect_schema().names())
+    problems = [
+        Problem(
+            name,
+            f"is required by {why} but missing",
+            0,
+            fix=f"add a {name!r} column or map yours with columns={{{name!r}: 'your_name'}}",
+        )
+        for name in names
+        if name not in present
+    ]
+    if problems:
+        raise SchemaError("interactions", problems)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(float(value))
+    # pandas.NA, pandas.NaT and friends compare to nothing.
+    return type(value).__name__ in {"NAType", "NaTType"}
+
+
+#: Floats (NaN where missing or not a number) and the items that are not numbers,
+#: with a mask of where they were.
+_Values: TypeAlias = tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], list[object]]
+
+
+def _object_values(items: Sequence[object]) -> _Values:
+    """Turn arbitrary objects into floats and list the non-numbers."""
+    values = np.full(len(items), np.nan)
+    other = np.zeros(len(items), dtype=bool)
+    not_numbers: list[object] = []
+    for i, item in enumerate(items):
+        if _is_missing(item):
+            continue
+        if isinstance(item, bool | np.bool_) or not isinstance(item, numbers.Real):
+            not_numbers.append(item)
+            other[i] = True
+            continue
+        values[i] = float(item)
+    return values, other, not_numbers
+
+
+def _numeric_values(values: npt.ArrayLike) -> _Values:
+    array = np.asarray(values, dtype=np.float64)
+    return array, np.zeros(len(array), dtype=bool), []
+
+
+def _series_values(series: nw.Series[Any]) -> _Values:
+    if series.dtype.is_numeric():
+        nulls = series.is_null().to_numpy()
+        values = np.asarray(series.fill_null(0).cast(nw.Float64).to_numpy(), dtype=np.float64)
+        values[nulls] = np.nan
+        return _numeric_values(values)
+    return _object_values(series.to_list())
+
+
+def _as_values(scores: Any) -> tuple[str, _Values]:
+    """Read scores into floats; return the column name and the values."""
+    if isinstance(scores, np.ndarray):
+        if scores.ndim != 1:
+            raise ValueError(f"scores must be one-dimensional, got shape {scores.shape}")
+        if scores.dtype.kind in "iuf":
+            return "score", _numeric_values(scores)
+        return "score", _object_values(list(scores))
+    wrapped = nw.from_native(scores, pass_through=True, allow_series=True)
+    if isinstance(wrapped, nw.LazyFrame):
+        wrapped = wrapped.collect()
+    if isinstance(wrapped, nw.DataFrame):
+        names = wrapped.columns
+        if len(names) != 1:
+            raise ValueError(
+                f"scores must have exactly one column when given as a frame, got {len(names)} "
+                f"({', '.join(map(str, names))}); select the score column first"
+            )
+        wrapped = wrapped[names[0]]
+    if isinstance(wrapped, nw.Series):
+        name = str(wrapped.name) if wrapped.name else "score"
+        return name, _series_values(wrapped)
+    if isinstance(scores, str | bytes) or not isinstance(scores, Iterable):
+        raise TypeError(
+            "scores must be a sequence of answers (list, numpy array, pandas or Polars "
+            f"Series, or a one-column frame), got {type(scores).__name__}"
+        )
+    return "score", _object_values(list(scores))
+
+
+def read_scores(scores: Any, *, missing: Missing) -> npt.NDArray[np.int64]:
+    """Check loose NPS answers and return them as integers 0..10.
+
+    Raises SchemaError listing every broken rule (not a number, missing, not whole,
+    outside 0..10). With ``missing="drop"`` missing answers are removed and counted
+    in a DataQualityWarning.
+    """
+    check_missing_option(missing)
+    name, (values, other, not_numbers) = _as_values(scores)
+    is_missing = np.isnan(values) & ~other
+    present = values[~is_missing & ~other]
+    problems: list[Problem] = []
+    if not_numbers:
+        problems.append(
+            Problem(
+                name,
+                "must be a number",
+                len(not_numbers),
+                tuple(not_numbers[:_EXAMPLES]),
+                _RANGE_FIX,
+            )
+        )
+    n_missing = int(is_missing.sum())
+    if n_missing and missing == "raise":
+        problems.append(Problem(name, "must not be missing", n_missing, (), _MISSING_FIX))
+    finite = np.isfinite(present)
+    fractional = finite & (present != np.round(present))
+    out_of_range = ~finite | (present < 0) | (present > 10)
+    for mask, rule in (
+        (fractional, "must be a whole number"),
+        (out_of_range, "must be between 0 and 10"),
+    ):
+        if mask.any():
+            examples = tuple(float(v) for v in np.unique(present[mask])[:_EXAMPLES])
+            problems.append(Problem(name, rule, int(mask.sum()), examples, _RANGE_FIX))
+    if problems:
+        raise SchemaError("scores", problems)
+    if n_missing:
+        warnings.warn(
+            DataQualityWarning(
+                f"{n_missing} missing answer{'s' if n_missing != 1 else ''} in {name!r} "
+                "set aside (missing='drop')"
+            ),
+            stacklevel=3,
+        )
+    return values[~is_missing].astype(np.int64)
