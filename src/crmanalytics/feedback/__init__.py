@@ -8,6 +8,13 @@ Examples
 40.0
 """
 
+from crmanalytics.feedback.interactions import (
+    InteractionSummary,
+    campaign_response_rates,
+    complaint_rates,
+    interaction_counts,
+    interaction_summary,
+)
 from crmanalytics.feedback.nps import (
     NPSComparison,
     NPSResult,
@@ -19,9 +26,14 @@ from crmanalytics.feedback.nps import (
 )
 
 __all__ = [
+    "InteractionSummary",
     "NPSComparison",
     "NPSResult",
+    "campaign_response_rates",
     "compare_nps",
+    "complaint_rates",
+    "interaction_counts",
+    "interaction_summary",
     "nps",
     "nps_by",
     "nps_trend",

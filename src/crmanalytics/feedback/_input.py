@@ -17,11 +17,12 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import AnyFrame, from_native
+from crmanalytics._frames import AnyFrame, from_native, is_lazy, to_native
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
 
 __all__ = [
     "Missing",
+    "as_caller_type",
     "check_missing_option",
     "read_scores",
     "require",
@@ -191,3 +192,22 @@ def read_scores(scores: Any, *, missing: Missing) -> npt.NDArray[np.int64]:
             stacklevel=3,
         )
     return values[~is_missing].astype(np.int64)
+
+
+def as_caller_type(result: nw.DataFrame[Any], source: AnyFrame) -> Any:
+    """Return a small collected result in the caller's native type (lazy stays lazy).
+
+    The frame is rebuilt column by column, so a pandas result gets a fresh
+    ``0..n-1`` index after sorting.
+    """
+    backend = result.implementation
+    rebuilt = nw.from_dict(
+        {
+            name: nw.new_series(name, result[name].to_list(), dtype, backend=backend)
+            for name, dtype in result.schema.items()
+        },
+        backend=backend,
+    )
+    if is_lazy(source):
+        return to_native(rebuilt.lazy(backend=source.implementation))
+    return to_native(rebuilt)

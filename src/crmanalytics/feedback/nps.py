@@ -28,12 +28,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from crmanalytics._frames import AnyFrame, collect, epoch_day, is_lazy, to_native
+from crmanalytics._frames import AnyFrame, collect, epoch_day
 from crmanalytics._results import ConfidenceInterval
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
 from crmanalytics.feedback import _nps_kernel as kernel
 from crmanalytics.feedback._input import (
     Missing,
+    as_caller_type,
     check_missing_option,
     read_scores,
     require,
@@ -592,22 +593,11 @@ def _result_frame(
         "ci_low": (np.asarray(low, dtype=np.float64), nw.Float64),
         "ci_high": (np.asarray(high, dtype=np.float64), nw.Float64),
     }
-    # Rebuild from values so a pandas result gets a fresh 0..n-1 index after sorting.
     series = [
-        nw.new_series(key, counts[key].to_list(), counts.schema[key], backend=backend)
-        for key in keys
-    ]
-    series += [
         nw.new_series(name, array, dtype, backend=backend)
         for name, (array, dtype) in values.items()
     ]
-    return nw.from_dict({s.name: s for s in series}, backend=backend)
-
-
-def _native_result(result: nw.DataFrame[Any], source: AnyFrame) -> Any:
-    if is_lazy(source):
-        return to_native(result.lazy(backend=source.implementation))
-    return to_native(result)
+    return counts.select(keys).with_columns(*series)
 
 
 def _check_grouping(by: str | Sequence[str] | None, reserved: Sequence[str]) -> list[str]:
@@ -698,7 +688,7 @@ def nps_by(
     result = _result_frame(
         counts, keys, method=method, confidence=confidence, n_resamples=n_resamples, seed=seed
     )
-    return _native_result(result, frame)
+    return as_caller_type(result, frame)
 
 
 def nps_trend(
@@ -777,4 +767,4 @@ def nps_trend(
     result = result.with_columns(
         nw.new_series("period", starts, nw.Datetime("us"), backend=result.implementation)
     ).select(*keys, "period", *_RESULT_COLUMNS)
-    return _native_result(result, frame)
+    return as_caller_type(result, frame)
