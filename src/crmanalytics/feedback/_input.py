@@ -111,8 +111,8 @@ def _series_values(series: nw.Series[Any]) -> _Values:
     if series.dtype.is_numeric():
         nulls = series.is_null().to_numpy()
         values = np.asarray(series.fill_null(0).cast(nw.Float64).to_numpy(), dtype=np.float64)
-        values[nulls] = np.nan
-        return _numeric_values(values)
+        # np.where makes a new array: the values may be a view of the caller's data.
+        return _numeric_values(np.where(nulls, np.nan, values))
     return _object_values(series.to_list())
 
 

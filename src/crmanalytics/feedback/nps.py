@@ -422,12 +422,12 @@ def required_sample_size(
         p_det = expected_mix.detractors / expected_mix.n
     else:
         mix = tuple(float(v) for v in expected_mix)
-        if len(mix) != 3 or min(mix) < 0 or abs(sum(mix) - 1.0) > 1e-9:
+        if len(mix) != 3 or min(mix) < -1e-9 or abs(sum(mix) - 1.0) > 1e-9:
             raise ValueError(
                 "expected_mix must be three shares (promoters, passives, detractors), "
                 f"each in [0, 1] and summing to 1, got {expected_mix!r}"
             )
-        p_pro, p_det = mix[0], mix[2]
+        p_pro, p_det = max(mix[0], 0.0), max(mix[2], 0.0)
     return kernel.sample_size(float(margin), p_pro, p_det, z)
 
 
