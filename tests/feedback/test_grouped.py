@@ -89,19 +89,25 @@ def brute_period_start(stamps: pd.Series, period: str) -> pd.Series:
 def test_trend_equals_subsets_per_period(period: str) -> None:
     df = interactions(seed=1)
     trend = nps_trend(df, period=period)  # type: ignore[arg-type]
-    answers = df[df["kind"] == "nps"].assign(period=lambda d: brute_period_start(d["timestamp"], period))
+    answers = df[df["kind"] == "nps"].assign(
+        period=lambda d: brute_period_start(d["timestamp"], period)
+    )
     groups = list(answers.groupby("period", sort=True))
     assert len(trend) == len(groups)
     for i, (start, subset) in enumerate(groups):
         assert trend.loc[i, "period"] == start
-        np.testing.assert_allclose(trend.loc[i, RESULT].to_numpy(float), expected_row(subset["score"]))
+        np.testing.assert_allclose(
+            trend.loc[i, RESULT].to_numpy(float), expected_row(subset["score"])
+        )
     assert list(trend.columns) == ["period", *RESULT]
 
 
 def test_trend_by_group_equals_subsets() -> None:
     df = interactions(seed=2)
     trend = nps_trend(df, period="Q", by="channel", method="adjusted-wald")
-    answers = df[df["kind"] == "nps"].assign(period=lambda d: brute_period_start(d["timestamp"], "Q"))
+    answers = df[df["kind"] == "nps"].assign(
+        period=lambda d: brute_period_start(d["timestamp"], "Q")
+    )
     groups = list(answers.groupby(["channel", "period"], sort=True))
     assert len(trend) == len(groups)
     for i, ((channel, start), subset) in enumerate(groups):
@@ -121,7 +127,9 @@ def test_week_starts_on_monday() -> None:
     df = pd.DataFrame(
         {
             "customer_id": [1, 2, 3],
-            "timestamp": pd.to_datetime(["2024-01-07 23:59", "2024-01-08 00:00", "2024-01-14"]),
+            "timestamp": pd.to_datetime(
+                ["2024-01-07 23:59", "2024-01-08 00:00", "2024-01-14 12:00"]
+            ),
             "kind": "nps",
             "score": [10.0, 0.0, 0.0],
         }
@@ -196,59 +204,72 @@ def test_does_not_mutate_input() -> None:
     pd.testing.assert_frame_equal(df, before)
 
 
-def bad(score: list[object]) -> pd.DataFrame:
+def bad(score: list[object], kind: str = "nps") -> pd.DataFrame:
     return pd.DataFrame(
         {
             "customer_id": range(len(score)),
             "timestamp": pd.Timestamp("2024-01-01"),
-            "kind": "nps",
+            "kind": kind,
             "channel": "web",
             "score": pd.Series(score, dtype=object),
         }
     )
 
 
+NPS_RULE = "where kind is 'nps', must be an integer from 0 to 10"  # the schema's rule
+
+
 @pytest.mark.parametrize(
-    ("score", "rule", "examples"),
+    ("score", "survey_rule", "examples"),
     [
-        ([9.0, 8.5, 7.0], "must be a whole number on kind == 'nps' rows", (8.5,)),
-        ([9.0, 11.0, 7.0], "must be between 0 and 10 on kind == 'nps' rows", (11.0,)),
-        ([9.0, -1.0, -1.0], "must be between 0 and 10 on kind == 'nps' rows", (-1.0,)),
+        ([9.0, 8.5, 7.0], "must be a whole number on kind == 'survey' rows", {8.5}),
+        ([9.0, 11.0, 7.0], "must be between 0 and 10 on kind == 'survey' rows", {11.0}),
+        ([9.0, -1.0, -1.0], "must be between 0 and 10 on kind == 'survey' rows", {-1.0}),
     ],
 )
+@pytest.mark.parametrize("kind", ["nps", "survey"])
 def test_bad_scores_name_column_and_rule(
     backend: str,
     to_backend: Callable[[pd.DataFrame, str], Any],
     score: list[float],
-    rule: str,
-    examples: tuple[float, ...],
+    survey_rule: str,
+    examples: set[float],
+    kind: str,
 ) -> None:
-    native = to_backend(bad(score).astype({"score": float}), backend)
+    native = to_backend(bad(score, kind).astype({"score": float}), backend)
+    rule = NPS_RULE if kind == "nps" else survey_rule
     with pytest.raises(SchemaError) as info:
-        nps_by(native, by="channel")
+        nps_by(native, by="channel", kind=kind)
     (problem,) = info.value.problems
-    assert (problem.column, problem.rule, problem.examples) == ("score", rule, examples)
+    assert (problem.column, problem.rule) == ("score", rule)
+    assert set(problem.examples) == examples
+    assert problem.rows == sum(1 for v in score if v in examples)
     assert "score" in str(info.value)
     assert rule in str(info.value)
 
 
+@pytest.mark.parametrize("kind", ["nps", "survey"])
 def test_missing_scores_raise_or_drop_with_count(
-    backend: str, to_backend: Callable[[pd.DataFrame, str], Any], as_pandas: Callable[[Any], pd.DataFrame]
+    backend: str,
+    to_backend: Callable[[pd.DataFrame, str], Any],
+    as_pandas: Callable[[Any], pd.DataFrame],
+    kind: str,
 ) -> None:
-    native = to_backend(bad([9.0, None, None, 3.0]).astype({"score": float}), backend)
-    with pytest.raises(SchemaError, match="must not be missing on kind == 'nps' rows") as info:
-        nps_trend(native)
-    assert info.value.problems[0].rows == 2
+    native = to_backend(bad([9.0, None, None, 3.0], kind).astype({"score": float}), backend)
+    rule = NPS_RULE if kind == "nps" else "must not be missing on kind == 'survey' rows"
+    with pytest.raises(SchemaError) as info:
+        nps_trend(native, kind=kind)
+    assert [(p.column, p.rule, p.rows) for p in info.value.problems] == [("score", rule, 2)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = as_pandas(nps_by(native, by="channel", missing="drop"))
+        table = as_pandas(nps_by(native, by="channel", missing="drop", kind=kind))
     assert table["n"].tolist() == [2]
     messages = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
-    assert messages == ["2 'nps' rows without a score set aside (missing='drop')"]
+    assert messages == [f"2 {kind!r} rows without a score set aside (missing='drop')"]
 
 
 def test_text_scores_and_missing_columns() -> None:
-    with pytest.raises(SchemaError, match="must be numeric"):
+    with pytest.raises(SchemaError, match="column 'score'"):
         nps_by(bad(["9", "ten"]).astype({"score": str}), by="channel")
     with pytest.raises(SchemaError, match=r"column 'region'.*required by nps_by"):
         nps_by(bad([9.0]), by="region")

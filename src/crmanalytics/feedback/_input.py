@@ -1,8 +1,8 @@
 """Boundary helpers for the feedback analyses (internal).
 
-Reading a loose collection of scores into numpy, checking NPS answers, and the one
-place where interaction frames are validated, so that switching to
-:func:`crmanalytics.schema.validate_interactions` is a one-line change.
+Reading a loose collection of scores into numpy, checking NPS answers, validating
+interaction frames at the boundary (:func:`crmanalytics.schema.validate_interactions`),
+and handing small results back in the caller's frame type.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import AnyFrame, from_native, is_lazy, to_native
+from crmanalytics._frames import AnyFrame, collect, from_native, is_lazy, to_native
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
+from crmanalytics.schema import require_columns, validate_interactions
 
 __all__ = [
     "Missing",
@@ -42,34 +43,46 @@ def check_missing_option(missing: str) -> None:
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
 
 
-def validated_interactions(interactions: Any, columns: Mapping[str, str] | None) -> AnyFrame:
-    """Wrap and validate an interactions frame (the single validation entry point).
+def validated_interactions(
+    interactions: Any,
+    columns: Mapping[str, str] | None,
+    *,
+    drop_unanswered: str | None = None,
+) -> AnyFrame:
+    """Validate an interactions frame at the boundary and wrap it in narwhals.
 
-    Until ``crmanalytics.schema`` lands this renames via ``columns`` and checks the
-    required columns only.
+    With ``drop_unanswered=kind``, rows of that kind whose score is missing are set
+    aside before validation (which would reject them) and counted in a
+    DataQualityWarning; counting them needs one small query.
     """
-    frame = from_native(interactions)
-    if columns:
-        frame = frame.rename({source: canonical for canonical, source in columns.items()})
-    require(frame, ["customer_id", "timestamp", "kind"], why="every interactions table")
-    return frame
+    raw = from_native(interactions)
+    if drop_unanswered is not None:
+        names = raw.collect_schema().names()
+        kind_col = (columns or {}).get("kind", "kind")
+        score_col = (columns or {}).get("score", "score")
+        if kind_col in names and score_col in names:
+            score = nw.col(score_col)
+            dtype = raw.collect_schema()[score_col]
+            blank = score.is_null()
+            if dtype.is_float():
+                blank = blank | score.is_nan().fill_null(value=True)
+            unanswered = (nw.col(kind_col) == drop_unanswered).fill_null(value=False) & blank
+            count = int(collect(raw.filter(unanswered).select(nw.len())).item())
+            if count:
+                raw = raw.filter(~unanswered)
+                warnings.warn(
+                    DataQualityWarning(
+                        f"{count} {drop_unanswered!r} row{'s' if count != 1 else ''} without "
+                        "a score set aside (missing='drop')"
+                    ),
+                    stacklevel=3,
+                )
+    return from_native(validate_interactions(raw, columns=columns))
 
 
 def require(frame: AnyFrame, names: Iterable[str], *, why: str) -> None:
     """Raise SchemaError naming every column in ``names`` the frame lacks."""
-    present = set(frame.collect_schema().names())
-    problems = [
-        Problem(
-            name,
-            f"is required by {why} but missing",
-            0,
-            fix=f"add a {name!r} column or map yours with columns={{{name!r}: 'your_name'}}",
-        )
-        for name in names
-        if name not in present
-    ]
-    if problems:
-        raise SchemaError("interactions", problems)
+    require_columns(frame, "interactions", names, purpose=why)
 
 
 def _is_missing(value: object) -> bool:

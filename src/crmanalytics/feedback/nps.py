@@ -497,7 +497,8 @@ def _grouped_counts(
         )
     answers = frame.filter(nw.col("kind") == kind)
     score = nw.col("score")
-    present = ~score.is_null()
+    # NaN counts as missing on every backend (pandas already conflates the two).
+    present = ~(score.is_null() | score.is_nan().fill_null(value=True))
     fraction = present & ((score % 1) != 0)
     outside = present & ((score < 0) | (score > 10))
     flagged = answers.with_columns(
@@ -682,7 +683,9 @@ def nps_by(
     keys = _check_grouping(by, _RESULT_COLUMNS)
     if not keys:
         raise ValueError("by must name at least one grouping column")
-    frame = validated_interactions(interactions, columns)
+    frame = validated_interactions(
+        interactions, columns, drop_unanswered=kind if missing == "drop" else None
+    )
     require(frame, ["score", *keys], why="nps_by")
     counts = _grouped_counts(frame, keys, kind=kind, missing=missing)
     result = _result_frame(
@@ -751,7 +754,9 @@ def nps_trend(
     if period not in _PERIODS:
         raise ValueError(f"period must be one of {', '.join(map(repr, _PERIODS))}, got {period!r}")
     keys = _check_grouping(by, (*_RESULT_COLUMNS, "period"))
-    frame = validated_interactions(interactions, columns)
+    frame = validated_interactions(
+        interactions, columns, drop_unanswered=kind if missing == "drop" else None
+    )
     require(frame, ["score", *keys], why="nps_trend")
     keyed = frame.with_columns(_period_key(frame, period).alias(_KEY))
     counts = _grouped_counts(keyed, [*keys, _KEY], kind=kind, missing=missing)
