@@ -220,7 +220,7 @@ NPS_RULE = "where kind is 'nps', must be an integer from 0 to 10"  # the schema'
 
 
 @pytest.mark.parametrize(
-    ("score", "survey_rule", "examples"),
+    "case",
     [
         ([9.0, 8.5, 7.0], "must be a whole number on kind == 'survey' rows", {8.5}),
         ([9.0, 11.0, 7.0], "must be between 0 and 10 on kind == 'survey' rows", {11.0}),
@@ -231,11 +231,10 @@ NPS_RULE = "where kind is 'nps', must be an integer from 0 to 10"  # the schema'
 def test_bad_scores_name_column_and_rule(
     backend: str,
     to_backend: Callable[[pd.DataFrame, str], Any],
-    score: list[float],
-    survey_rule: str,
-    examples: set[float],
+    case: tuple[list[float], str, set[float]],
     kind: str,
 ) -> None:
+    score, survey_rule, examples = case
     native = to_backend(bad(score, kind).astype({"score": float}), backend)
     rule = NPS_RULE if kind == "nps" else survey_rule
     with pytest.raises(SchemaError) as info:
