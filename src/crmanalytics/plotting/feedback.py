@@ -91,12 +91,14 @@ def plot_nps_trend(
     data = _pandas(trend, needed)
     if ax is None:
         _, ax = plt.subplots()
-    keys: list[object] = sorted(data[group].unique(), key=str) if group else [None]
+    keys: list[object] = sorted(data[group].dropna().unique(), key=str) if group else [None]
+    if group and data[group].isna().any():
+        keys.append(None)  # a null key is its own group, as in nps_trend
     for key in keys:
         if group is None:
             part = data
-        else:  # a null key is its own group, as in nps_trend
-            part = data[data[group].isna() if key is None or key != key else data[group] == key]
+        else:
+            part = data[data[group].isna() if key is None else data[group] == key]
         part = part.sort_values("period")
         label = None if group is None else str(key)
         (line,) = ax.plot(part["period"], part["nps"], marker="o", label=label)
