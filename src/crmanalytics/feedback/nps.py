@@ -72,7 +72,7 @@ _RESULT_COLUMNS = (
 )
 # Internal column names, unlikely to clash with a caller's grouping columns.
 _PRO, _PAS, _DET, _MISS = "__crm_pro", "__crm_pas", "__crm_det", "__crm_miss"
-_FRAC, _RANGE, _KEY = "__crm_frac", "__crm_range", "__crm_period"
+_INVALID, _KEY = "__crm_invalid", "__crm_period"
 
 
 @dataclass(frozen=True)
@@ -501,36 +501,39 @@ def _grouped_counts(
     present = ~(score.is_null() | score.is_nan().fill_null(value=True))
     fraction = present & ((score % 1) != 0)
     outside = present & ((score < 0) | (score > 10))
+    invalid = fraction | outside
+    # Rows that break a rule make the call raise below, so the three groups only need
+    # to be right for valid scores; that keeps the in-engine work to four flags.
     flagged = answers.with_columns(
-        _indicator(present & (score >= 9) & (score <= 10)).alias(_PRO),
-        _indicator(present & (score >= 7) & (score < 9)).alias(_PAS),
-        _indicator(present & (score >= 0) & (score < 7)).alias(_DET),
+        _indicator(score >= 9).alias(_PRO),
+        _indicator((score >= 7) & (score < 9)).alias(_PAS),
+        _indicator(score < 7).alias(_DET),
         _indicator(~present).alias(_MISS),
-        _indicator(fraction).alias(_FRAC),
-        _indicator(outside).alias(_RANGE),
+        _indicator(invalid).alias(_INVALID),
     )
-    flags = [_PRO, _PAS, _DET, _MISS, _FRAC, _RANGE]
+    flags = [_PRO, _PAS, _DET, _MISS, _INVALID]
     counted = flagged.group_by(keys).agg(nw.col(*flags).sum())
     # DuckDB sums to decimals: cast after collecting the small table.
     counts = collect(counted).with_columns(nw.col(*flags).cast(nw.Int64))
     problems = []
-    for column, condition, rule in (
-        (_FRAC, fraction, f"must be a whole number on kind == {kind!r} rows"),
-        (_RANGE, outside, f"must be between 0 and 10 on kind == {kind!r} rows"),
-    ):
-        rows = int(counts[column].sum() or 0)
-        if rows:
-            sample = collect(answers.filter(condition).select("score").unique().head(5))
-            examples = tuple(sorted(sample["score"].to_list()))
-            problems.append(
-                Problem(
-                    "score",
-                    rule,
-                    rows,
-                    examples,
-                    "NPS answers are whole numbers from 0 to 10; recode or remove the others",
+    if int(counts[_INVALID].sum() or 0):
+        for condition, rule in (
+            (fraction, f"must be a whole number on kind == {kind!r} rows"),
+            (outside, f"must be between 0 and 10 on kind == {kind!r} rows"),
+        ):
+            rows = int(collect(answers.filter(condition).select(nw.len())).item())
+            if rows:
+                sample = collect(answers.filter(condition).select("score").unique().head(5))
+                examples = tuple(sorted(sample["score"].to_list()))
+                problems.append(
+                    Problem(
+                        "score",
+                        rule,
+                        rows,
+                        examples,
+                        "NPS answers are whole numbers from 0 to 10; recode or remove the others",
+                    )
                 )
-            )
     n_missing = int(counts[_MISS].sum() or 0)
     if n_missing and missing == "raise":
         problems.append(
