@@ -614,6 +614,28 @@ def _check_grouping(by: str | Sequence[str] | None, reserved: Sequence[str]) -> 
     return keys
 
 
+def _answers_frame(
+    interactions: Any,
+    keys: list[str],
+    *,
+    kind: str,
+    confidence: float,
+    method: str,
+    missing: str,
+    columns: Mapping[str, str] | None,
+    why: str,
+) -> AnyFrame:
+    """Check the options, validate the table and require the score and key columns."""
+    _check_method(method)
+    kernel.z_value(confidence)
+    check_missing_option(missing)
+    frame = validated_interactions(
+        interactions, columns, drop_unanswered=kind if missing == "drop" else None
+    )
+    require(frame, ["score", *keys], why=why)
+    return frame
+
+
 def nps_by(
     interactions: Any,
     *,
@@ -680,16 +702,19 @@ def nps_by(
     0   store  3          2           0  66.7
     1     web  3          2           1  33.3
     """
-    _check_method(method)
-    kernel.z_value(confidence)
-    check_missing_option(missing)
     keys = _check_grouping(by, _RESULT_COLUMNS)
     if not keys:
         raise ValueError("by must name at least one grouping column")
-    frame = validated_interactions(
-        interactions, columns, drop_unanswered=kind if missing == "drop" else None
+    frame = _answers_frame(
+        interactions,
+        keys,
+        kind=kind,
+        confidence=confidence,
+        method=method,
+        missing=missing,
+        columns=columns,
+        why="nps_by",
     )
-    require(frame, ["score", *keys], why="nps_by")
     counts = _grouped_counts(frame, keys, kind=kind, missing=missing)
     result = _result_frame(
         counts, keys, method=method, confidence=confidence, n_resamples=n_resamples, seed=seed
@@ -751,16 +776,19 @@ def nps_trend(
     0 2024-01-01  3          2           1
     1 2024-02-01  3          1           1
     """
-    _check_method(method)
-    kernel.z_value(confidence)
-    check_missing_option(missing)
     if period not in _PERIODS:
         raise ValueError(f"period must be one of {', '.join(map(repr, _PERIODS))}, got {period!r}")
     keys = _check_grouping(by, (*_RESULT_COLUMNS, "period"))
-    frame = validated_interactions(
-        interactions, columns, drop_unanswered=kind if missing == "drop" else None
+    frame = _answers_frame(
+        interactions,
+        keys,
+        kind=kind,
+        confidence=confidence,
+        method=method,
+        missing=missing,
+        columns=columns,
+        why="nps_trend",
     )
-    require(frame, ["score", *keys], why="nps_trend")
     keyed = frame.with_columns(_period_key(frame, period).alias(_KEY))
     counts = _grouped_counts(keyed, [*keys, _KEY], kind=kind, missing=missing)
     result = _result_frame(
