@@ -8,59 +8,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
 from crmanalytics._frames import AnyFrame, DateLike, from_native, to_day_number
-from crmanalytics.errors import Problem, SchemaError
+from crmanalytics.schema import validate_interactions, validate_transactions
 
 __all__ = ["check_days", "small_frame", "validated"]
 
-_REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "transactions": ("customer_id", "timestamp", "amount"),
-    "interactions": ("customer_id", "timestamp", "kind"),
-}
 
+def validated(native: Any, table: Literal["transactions", "interactions"]) -> Any:
+    """Validate a canonical table at the boundary and wrap it in narwhals.
 
-def validated(native: Any, table: str) -> AnyFrame:
-    """Wrap and check a canonical table (``"transactions"`` or ``"interactions"``).
+    Returns a narwhals frame (eager or lazy), typed ``Any`` so that eager and lazy
+    frames can be joined without overload noise.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmanalytics.churn._common import validated
-    >>> t = pd.DataFrame({"customer_id": [1], "timestamp": pd.to_datetime(["2024-01-01"]),
-    ...                   "amount": [9.5]})
+    >>> t = pd.DataFrame({"customer_id": [1], "timestamp": ["2024-01-01"], "amount": [9.5]})
     >>> validated(t, "transactions").columns
     ['customer_id', 'timestamp', 'amount']
     """
-    frame = from_native(native)
-    schema = frame.collect_schema()
-    problems = [
-        Problem(
-            name,
-            "is required but missing",
-            0,
-            fix=f"add a {name!r} column or rename yours to {name!r}",
-        )
-        for name in _REQUIRED[table]
-        if name not in schema
-    ]
-    if "timestamp" in schema and not isinstance(schema["timestamp"], nw.Datetime | nw.Date):
-        problems.append(
-            Problem(
-                "timestamp",
-                f"must be a datetime, found {schema['timestamp']}",
-                0,
-                fix="parse it to a datetime type first",
-            )
-        )
-    if problems:
-        raise SchemaError(table, problems)
-    return frame
+    if table == "transactions":
+        return from_native(validate_transactions(native))
+    return from_native(validate_interactions(native))
 
 
 def check_days(value: int | dt.timedelta | pd.Timedelta, name: str) -> int:
@@ -116,7 +92,7 @@ def small_frame(data: Mapping[str, Sequence[Any] | np.ndarray[Any, Any]], like: 
     """
     impl = like.implementation
     if isinstance(like, nw.LazyFrame):
-        if impl is nw.Implementation.POLARS:
+        if impl.is_polars():
             return nw.to_native(nw.from_dict(dict(data), backend=impl).lazy())
         eager = nw.from_dict(dict(data), backend=nw.Implementation.PANDAS)
         return nw.to_native(eager.lazy(backend=impl))

@@ -71,9 +71,7 @@ def with_period(frame: FrameT, day: str, period: Period, name: str) -> FrameT:
     out = out.with_columns((col(z) // 146_097).alias(era))
     out = out.with_columns((col(z) - col(era) * 146_097).alias(doe))
     d = col(doe)
-    out = out.with_columns(
-        ((d - d // 1_460 + d // 36_524 - d // 146_096) // 365).alias(yoe)
-    )
+    out = out.with_columns(((d - d // 1_460 + d // 36_524 - d // 146_096) // 365).alias(yoe))
     y = col(yoe)
     doy = d - (y * 365 + y // 4 - y // 100)
     out = out.with_columns(((doy * 5 + 2) // 153).alias(mp))  # month from March, 0..11
