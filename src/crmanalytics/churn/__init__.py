@@ -22,6 +22,7 @@ Examples
 from crmanalytics.churn.dataset import churn_dataset
 from crmanalytics.churn.evaluate import ChurnEvaluation, evaluate_churn
 from crmanalytics.churn.labels import churn_labels
+from crmanalytics.churn.probability import churn_probability
 from crmanalytics.churn.rates import churn_rate
 from crmanalytics.churn.retention import cohort_retention
 
@@ -29,6 +30,7 @@ __all__ = [
     "ChurnEvaluation",
     "churn_dataset",
     "churn_labels",
+    "churn_probability",
     "churn_rate",
     "cohort_retention",
     "evaluate_churn",

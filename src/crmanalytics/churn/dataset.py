@@ -9,7 +9,7 @@ Examples
 ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-03-10", "2024-02-01", "2024-05-20"]),
 ...     "amount": [10.0, 12.0, 8.0, 5.0],
 ... })
->>> d = churn_dataset(t, cutoff="2024-02-29", horizon=60)
+>>> d = churn_dataset(t, cutoff="2024-02-29", horizon=60, p_alive=False)
 >>> d[["customer_id", "days_since_last_purchase", "n_transactions", "churned"]]
    customer_id  days_since_last_purchase  n_transactions  churned
 0            1                        55               1    False
@@ -28,9 +28,13 @@ import narwhals.stable.v2 as nw
 from crmanalytics._frames import DateLike, collect, epoch_day
 from crmanalytics.churn._common import check_days, cutoff_day, validated
 from crmanalytics.churn.labels import label_frame, warn_if_censored
+from crmanalytics.churn.probability import p_alive_expr
 from crmanalytics.schema import NPS_KIND
+from crmanalytics.value import BetaGeoModel
 
 __all__ = ["COMPLAINT_KIND", "churn_dataset"]
+
+_BTYD = ("frequency", "recency", "T")
 
 #: The interaction kind counted as a complaint.
 COMPLAINT_KIND = "complaint"
@@ -43,6 +47,8 @@ def churn_dataset(
     cutoff: DateLike,
     horizon: int | dt.timedelta,
     windows: Sequence[int] = (30, 90),
+    p_alive: bool = True,
+    penalizer: float = 0.0,
 ) -> Any:
     """One row per customer: features up to ``cutoff`` and the churn label after it.
 
@@ -60,7 +66,11 @@ def churn_dataset(
     * ``n_transactions``, ``n_purchase_days``, ``total_amount``, ``mean_amount``
       (per transaction): recency, frequency and monetary value;
     * ``frequency``, ``recency``, ``T``: the BG/NBD summary in days (repeat purchase
-      days, first-to-last and first-to-cutoff), same-day purchases counted once;
+      days, first-to-last and first-to-cutoff), same-day purchases counted once, as in
+      :func:`crmanalytics.value.customer_summary` with ``observation_end=cutoff``;
+    * ``p_alive`` (with ``p_alive=True``): P(alive at the cutoff) from a
+      :class:`~crmanalytics.value.BetaGeoModel` fitted on that summary, i.e. on the
+      history up to the cutoff only;
     * ``n_transactions_{w}d`` and ``amount_{w}d`` for each window w: activity in the
       w days ending on the cutoff;
     * ``spend_trend``: (S1 - S0) / (|S1| + |S0|) in [-1, 1], S1 the amount in the
@@ -85,6 +95,14 @@ def churn_dataset(
         Length of the label window in whole days.
     windows : sequence of int, default (30, 90)
         Lengths in days of the recent windows for activity counts.
+    p_alive : bool, default True
+        Fit a BG/NBD model on the history up to the cutoff and add ``p_alive``. The
+        fit needs a realistic customer base with repeat buyers (it raises
+        :class:`~crmanalytics.errors.ConvergenceError` on a handful of customers, so
+        the small examples here switch it off).
+    penalizer : float, default 0.0
+        Passed to :class:`~crmanalytics.value.BetaGeoModel` (try 0.001 to 0.1 when the
+        fit does not converge).
 
     Returns
     -------
@@ -101,7 +119,9 @@ def churn_dataset(
     Notes
     -----
     Everything runs in the caller's engine; the distinct interaction kinds and channels
-    on or before the cutoff are collected to name the columns.
+    on or before the cutoff are collected to name the columns, and the BG/NBD fit
+    collects the distinct (frequency, recency, T) rows with their counts. P(alive) is
+    then evaluated as an expression in the engine.
 
     Examples
     --------
@@ -119,7 +139,7 @@ def churn_dataset(
     ...     "kind": ["complaint", "nps"],
     ...     "score": [None, 3.0],
     ... })
-    >>> d = churn_dataset(t, i, cutoff="2024-01-31", horizon=44, windows=(14,))
+    >>> d = churn_dataset(t, i, cutoff="2024-01-31", horizon=44, windows=(14,), p_alive=False)
     >>> d[["customer_id", "frequency", "T", "amount_14d", "n_complaints", "last_nps"]]
       customer_id  frequency   T  amount_14d  n_complaints  last_nps
     0           a          1  30        30.0             0       NaN
@@ -142,6 +162,9 @@ def churn_dataset(
     warn_if_censored(frame, cut, days)
 
     features = _transaction_features(frame, cut, spans)
+    if p_alive:
+        model = BetaGeoModel(penalizer=penalizer).fit(features.select(*_BTYD))
+        features = features.with_columns(p_alive_expr(model.params_))
     if inter is not None:
         features = _add_interaction_features(features, inter, cut, spans)
     labels = label_frame(frame, cut, days)
