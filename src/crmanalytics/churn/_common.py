@@ -17,7 +17,7 @@ import pandas as pd
 from crmanalytics._frames import AnyFrame, DateLike, from_native, to_day_number
 from crmanalytics.schema import validate_interactions, validate_transactions
 
-__all__ = ["check_days", "small_frame", "validated"]
+__all__ = ["check_days", "native_result", "small_frame", "validated"]
 
 
 def validated(native: Any, table: Literal["transactions", "interactions"]) -> Any:
@@ -97,3 +97,20 @@ def small_frame(data: Mapping[str, Sequence[Any] | np.ndarray[Any, Any]], like: 
         eager = nw.from_dict(dict(data), backend=nw.Implementation.PANDAS)
         return nw.to_native(eager.lazy(backend=impl))
     return nw.to_native(nw.from_dict(dict(data), backend=impl))
+
+
+def native_result(frame: Any) -> Any:
+    """Native frame of a computed result; a pandas result gets a fresh 0..n-1 index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import narwhals.stable.v2 as nw
+    >>> from crmanalytics.churn._common import native_result
+    >>> f = nw.from_native(pd.DataFrame({"a": [2, 1]})).sort("a")
+    >>> native_result(f).index.tolist()
+    [0, 1]
+    """
+    if isinstance(frame, nw.DataFrame):
+        frame = nw.maybe_reset_index(frame)
+    return nw.to_native(frame)

@@ -26,7 +26,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 
 from crmanalytics._frames import DateLike, collect, epoch_day
-from crmanalytics.churn._common import check_days, cutoff_day, validated
+from crmanalytics.churn._common import check_days, cutoff_day, native_result, validated
 from crmanalytics.churn.labels import label_frame, warn_if_censored
 from crmanalytics.churn.probability import p_alive_expr
 from crmanalytics.schema import NPS_KIND
@@ -169,7 +169,7 @@ def churn_dataset(
         features = _add_interaction_features(features, inter, cut, spans)
     labels = label_frame(frame, cut, days)
     result = features.join(labels, on="customer_id", how="left").sort("customer_id")
-    return nw.to_native(result)
+    return native_result(result)
 
 
 def _windows(windows: Sequence[int]) -> tuple[int, ...]:

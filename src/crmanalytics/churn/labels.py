@@ -25,7 +25,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 
 from crmanalytics._frames import AnyFrame, DateLike, collect, day_to_timestamp, epoch_day
-from crmanalytics.churn._common import check_days, cutoff_day, validated
+from crmanalytics.churn._common import check_days, cutoff_day, native_result, validated
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["churn_labels"]
@@ -146,4 +146,4 @@ def churn_labels(transactions: Any, *, cutoff: DateLike, horizon: int | dt.timed
     cut = cutoff_day(cutoff)
     days = check_days(horizon, "horizon")
     warn_if_censored(frame, cut, days)
-    return nw.to_native(label_frame(frame, cut, days))
+    return native_result(label_frame(frame, cut, days))
