@@ -87,7 +87,9 @@ def pandas_oracle(t: pd.DataFrame, freq: str) -> pd.DataFrame:
     offset = (p - first).apply(lambda d: d.n)
     df = pd.DataFrame({"c": t["customer_id"], "cohort": first, "k": offset}).drop_duplicates()
     sizes = df[df["k"] == 0].groupby("cohort")["c"].nunique()
-    counts = df.groupby(["cohort", "k"])["c"].nunique().unstack(fill_value=0)
+    counts = df.pivot_table(
+        index="cohort", columns="k", values="c", aggfunc="nunique", fill_value=0
+    )
     share = counts.div(sizes, axis=0)
     last = p.max()
     for cohort in share.index:
