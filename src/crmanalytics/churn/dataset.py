@@ -78,7 +78,8 @@ def churn_dataset(
       both are 0);
     * with ``interactions``: ``n_{kind}_{w}d`` per interaction kind and
       ``n_channel_{channel}_{w}d`` per channel (kinds and channels as they occur on or
-      before the cutoff, lower-cased, other characters replaced by ``_``),
+      before the cutoff, lower-cased, other characters replaced by ``_``, in
+      alphabetical order of those names),
       ``n_complaints`` (all ``"complaint"`` interactions), ``last_nps`` (the score of
       the latest ``"nps"`` answer, the mean if several share its timestamp; null when
       none) and ``days_since_last_nps``.
@@ -241,7 +242,7 @@ def _column_name(value: object) -> str:
 
 def _distinct(frame: Any, column: str) -> list[str]:
     values = collect(frame.select(nw.col(column)).unique())[column].to_list()
-    return sorted(str(v) for v in values if v is not None)
+    return sorted((str(v) for v in values if v is not None), key=lambda v: (_column_name(v), v))
 
 
 def _add_interaction_features(features: Any, inter: Any, cut: int, spans: tuple[int, ...]) -> Any:
