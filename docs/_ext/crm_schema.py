@@ -62,8 +62,9 @@ class SchemaDirective(Directive):
         if name not in SCHEMAS:
             raise self.error(f"unknown schema {name!r}; known: {sorted(SCHEMAS)}")
         container = nodes.container()
-        self.state.nested_parse(StringList(schema_rst(SCHEMAS[name])), self.content_offset,
-                                container)
+        self.state.nested_parse(
+            StringList(schema_rst(SCHEMAS[name])), self.content_offset, container
+        )
         return container.children
 
 

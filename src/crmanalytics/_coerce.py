@@ -94,6 +94,10 @@ def plan(
             )
         return Plan(nw.col(helper_name(name)), parse=target)
     if kind == "datetime":
+        if isinstance(dtype, nw.Unknown) and implementation is nw.Implementation.PANDAS:
+            # narwhals reads some pandas zones (e.g. America/New_York) as Unknown; such a
+            # column is converted to naive wall-clock time in ``add_parsed``.
+            return Plan(nw.col(helper_name(name)), parse="datetime")
         if isinstance(dtype, nw.Datetime):
             return Plan(column)
         if isinstance(dtype, nw.Date):
@@ -115,6 +119,10 @@ def _quote(name: str) -> str:
 
 
 def _parse_pandas(values: pd.Series, target: Target) -> pd.Series:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        # a zone narwhals cannot name (see ``plan``): keep the wall-clock time
+        wall_clock: pd.Series = values.dt.tz_localize(None)
+        return wall_clock
     if target == "datetime":
         return pd.to_datetime(values, errors="coerce", format="ISO8601")
     return pd.to_numeric(values, errors="coerce").astype("float64")

@@ -360,3 +360,18 @@ def test_invariants_hold_for_any_seed(n: int, seed: int, rate: float, duration: 
     assert (sim.transactions["timestamp"] < sim.truth.observation_end).all()
     assert (sim.interactions["timestamp"] < sim.truth.observation_end).all()
     assert (truth["alive"] == truth["dropout_at"].isna()).all()
+
+
+def test_outputs_are_canonical_for_the_validators(data: SimulatedData) -> None:
+    from crmanalytics.schema import (
+        validate_customers,
+        validate_interactions,
+        validate_transactions,
+    )
+
+    for frame, validate in (
+        (data.transactions, validate_transactions),
+        (data.interactions, validate_interactions),
+        (data.customers, validate_customers),
+    ):
+        pd.testing.assert_frame_equal(validate(frame), frame)

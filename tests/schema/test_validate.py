@@ -287,3 +287,24 @@ def test_schema_declarations_are_consistent():
             assert spec.rule_text() or not spec.required
     with pytest.raises(KeyError):
         TRANSACTIONS.column("nope")
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Asia/Kolkata"])
+def test_tz_aware_pandas_timestamps_keep_wall_clock_days(zone):
+    from crmanalytics._frames import epoch_day, from_native
+
+    stamps = pd.Series(pd.to_datetime(["2024-03-01 23:30", "2024-03-02 00:10"])).dt.tz_localize(
+        zone
+    )
+    out = from_native(validate_transactions(tx().iloc[:2].assign(timestamp=stamps.array)))
+    days = out.select(epoch_day("timestamp", out.collect_schema()))["timestamp"].to_list()
+    start = (dt.date(2024, 3, 1) - dt.date(1970, 1, 1)).days
+    assert days == [start, start + 1]
+
+
+def test_object_column_of_python_dates_is_parsed():
+    raw = tx(timestamp=pd.Series([dt.date(2024, 1, d) for d in (1, 2, 3)], dtype=object))
+    out = validate_transactions(raw)
+    assert out["timestamp"].tolist() == list(
+        pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])
+    )

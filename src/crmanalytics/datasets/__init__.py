@@ -1,4 +1,4 @@
-"""Data sets: the CDNOW sample, and simulated customer bases with planted truth.
+"""Data sets: CDNOW, simulated customer bases with planted truth, Online Retail mapping.
 
 Examples
 --------
@@ -10,6 +10,7 @@ Examples
 """
 
 from crmanalytics.datasets._cdnow import load_cdnow
+from crmanalytics.datasets._online_retail import NON_PRODUCT_CODES, map_online_retail
 from crmanalytics.datasets._simulate import (
     DEFAULT_NPS_MIX,
     DEFAULT_PLANTED_PAIRS,
@@ -25,6 +26,7 @@ from crmanalytics.datasets._simulate import (
 __all__ = [
     "DEFAULT_NPS_MIX",
     "DEFAULT_PLANTED_PAIRS",
+    "NON_PRODUCT_CODES",
     "NPSMix",
     "PlantedBetaGeo",
     "PlantedGammaGamma",
@@ -32,5 +34,6 @@ __all__ = [
     "SimulatedData",
     "SimulationTruth",
     "load_cdnow",
+    "map_online_retail",
     "simulate",
 ]
