@@ -73,7 +73,7 @@ def churn_dataset(
       history up to the cutoff only;
     * ``n_transactions_{w}d`` and ``amount_{w}d`` for each window w: activity in the
       w days ending on the cutoff;
-    * ``spend_trend``: (S1 - S0) / (|S1| + |S0|) in [-1, 1], S1 the amount in the
+    * ``spend_trend``: ``(S1 - S0) / (abs(S1) + abs(S0))`` in [-1, 1], S1 the amount in the
       longest window and S0 in the window of the same length just before it (0 when
       both are 0);
     * with ``interactions``: ``n_{kind}_{w}d`` per interaction kind and
