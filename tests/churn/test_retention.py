@@ -143,3 +143,24 @@ def test_bad_input_names_column_and_rule() -> None:
         cohort_retention(HAND.drop(columns="timestamp"))
     with pytest.raises(ValueError, match="period must be one of"):
         cohort_retention(HAND, period="month")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", ["pandas", "polars", "polars-lazy", "pyarrow"])
+def test_time_zone_aware_timestamps_use_wall_clock_days(backend: str) -> None:
+    # DuckDB's TIMESTAMPTZ keeps the instant but not the zone, so it reads days in the
+    # session's zone (UTC here): a known limitation of the shared epoch_day helper.
+    t = tx([("a", "2024-01-31 23:30"), ("a", "2024-02-01 00:30")])
+    t["timestamp"] = t["timestamp"].dt.tz_localize("Europe/Berlin")
+    got = to_pandas(cohort_retention(convert(t, backend)))
+    assert got["cohort_size"].tolist() == [1]
+    assert got[["0", "1"]].to_numpy().tolist() == [[1.0, 1.0]]
+
+
+def test_empty_transactions_give_empty_results() -> None:
+    from crmanalytics.churn import churn_dataset, churn_labels, churn_rate
+
+    empty = tx([]).astype({"customer_id": "int64"})
+    assert len(cohort_retention(empty)) == 0
+    assert len(churn_rate(empty)) == 0
+    assert len(churn_labels(empty, cutoff="2024-01-01", horizon=5)) == 0
+    assert len(churn_dataset(empty, cutoff="2024-01-01", horizon=5, p_alive=False)) == 0

@@ -128,7 +128,7 @@ def churn_rate(
 
     start_counts, end_counts, lo, hi = _interval_counts(frame, keys, period, span)
 
-    if lo is None:
+    if lo is None or bool(np.isnan(lo)):  # no transactions (null, or NaN from pandas)
         return small_frame(_empty(by), frame)
     end_day = hi if observation_end is None else _day(observation_end)
     first = period_of_day(int(lo), period) + 1
