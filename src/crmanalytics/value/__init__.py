@@ -1,3 +1,30 @@
-"""value."""
+"""Customer value: BTYD summaries, the BG/NBD and Gamma-Gamma models, and CLV.
 
-__all__: list[str] = []
+Build a per-customer summary from transactions with :func:`customer_summary`, fit
+:class:`BetaGeoModel` (how many purchases, who is still alive) and
+:class:`GammaGammaModel` (spend per purchase) on it, and combine them with
+:func:`customer_lifetime_value`.
+
+Examples
+--------
+>>> from crmanalytics.datasets import load_cdnow
+>>> from crmanalytics.value import BetaGeoModel, customer_summary
+>>> summary = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
+>>> model = BetaGeoModel().fit(summary)
+>>> round(model.log_likelihood_, 1)
+-9582.4
+"""
+
+from crmanalytics.value.bgnbd import BetaGeoModel, BetaGeoParams
+from crmanalytics.value.clv import customer_lifetime_value
+from crmanalytics.value.gamma_gamma import GammaGammaModel, GammaGammaParams
+from crmanalytics.value.summary import customer_summary
+
+__all__ = [
+    "BetaGeoModel",
+    "BetaGeoParams",
+    "GammaGammaModel",
+    "GammaGammaParams",
+    "customer_lifetime_value",
+    "customer_summary",
+]

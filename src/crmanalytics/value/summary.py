@@ -1,0 +1,246 @@
+"""Per-customer BTYD summaries: frequency, recency, age and average repeat spend.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from crmanalytics.value import customer_summary
+>>> tx = pd.DataFrame({
+...     "customer_id": [1, 1, 1, 2],
+...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-08", "2024-01-05"]),
+...     "amount": [10.0, 5.0, 20.0, 7.0],
+... })
+>>> customer_summary(tx, observation_end="2024-01-15")
+   customer_id  frequency  recency     T  monetary_value
+0            1          1      7.0  14.0            20.0
+1            2          0      0.0  10.0             0.0
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import narwhals.stable.v2 as nw
+
+from crmanalytics._frames import (
+    AnyFrame,
+    DateLike,
+    TimeUnit,
+    collect,
+    epoch_day,
+    from_native,
+    time_unit_days,
+    to_day_number,
+    to_native,
+)
+from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
+
+__all__ = ["customer_summary"]
+
+_REQUIRED = ("customer_id", "timestamp", "amount")
+
+
+def _validated(native: Any) -> AnyFrame:
+    """Check the transactions table at the boundary (until ``crmanalytics.schema`` lands)."""
+    frame = from_native(native)
+    names = frame.collect_schema().names()
+    problems = [
+        Problem(
+            column,
+            "is required but missing",
+            0,
+            fix=f"rename your column to {column!r} (available: {', '.join(names)})",
+        )
+        for column in _REQUIRED
+        if column not in names
+    ]
+    if problems:
+        raise SchemaError("transactions", problems)
+    return frame
+
+
+def _first_day_excluded_count(daily: AnyFrame, end: int) -> int:
+    """Count customers whose first purchase day falls after ``end``."""
+    late = (
+        daily.group_by("customer_id")
+        .agg(nw.col("_day").min().alias("_first"))
+        .filter(nw.col("_first") > end)
+        .select(nw.len())
+    )
+    return int(collect(late).item(0, 0))
+
+
+def _left_join(left: AnyFrame, right: AnyFrame) -> AnyFrame:
+    """Left-join two frames of the same kind on ``customer_id``."""
+    if isinstance(left, nw.LazyFrame) and isinstance(right, nw.LazyFrame):
+        return left.join(right, on="customer_id", how="left")
+    if isinstance(left, nw.DataFrame) and isinstance(right, nw.DataFrame):
+        return left.join(right, on="customer_id", how="left")
+    raise TypeError("cannot join an eager and a lazy frame")  # pragma: no cover
+
+
+def customer_summary(
+    transactions: Any,
+    *,
+    observation_end: DateLike | None = None,
+    calibration_end: DateLike | None = None,
+    time_unit: TimeUnit = "D",
+) -> Any:
+    """Summarise transactions into one BTYD row per customer.
+
+    A *purchase occasion* is a calendar day with at least one transaction: purchases
+    on the same day are one occasion and their amounts are summed. For each customer:
+
+    - ``frequency``: repeat purchase occasions, i.e. distinct purchase days minus one;
+    - ``recency``: time from the first to the last purchase day;
+    - ``T``: time from the first purchase day to the end of observation;
+    - ``monetary_value``: mean spend per repeat occasion (the first purchase day is
+      left out, as in Fader, Hardie & Lee 2005 and lifetimes); 0 when there is none.
+
+    Time is counted in whole calendar days and expressed in ``time_unit``: ``"D"``
+    for days, ``"W"`` for days / 7 (as in the BG/NBD paper, not calendar weeks).
+
+    Parameters
+    ----------
+    transactions : dataframe
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``) in any
+        backend narwhals reads: pandas, Polars (eager or lazy), PyArrow, DuckDB.
+    observation_end : str, date, datetime or Timestamp, optional
+        Last day of observation; transactions after it are ignored. Defaults to the
+        last purchase day in the data (this needs one scalar to be computed first).
+    calibration_end : str, date, datetime or Timestamp, optional
+        With a calibration end, the summary describes the calibration period (up to
+        and including this day) and adds holdout columns for the days after it up
+        to ``observation_end``: ``frequency_holdout`` (purchase occasions),
+        ``monetary_value_holdout`` (mean spend per occasion, 0 when none) and
+        ``duration_holdout`` (length of the holdout period). This matches lifetimes'
+        ``calibration_and_holdout_data``.
+    time_unit : {"D", "W"}
+        Unit of ``recency``, ``T`` and ``duration_holdout``.
+
+    Returns
+    -------
+    dataframe
+        One row per customer, sorted by ``customer_id``, in the caller's frame type
+        (lazy stays lazy).
+
+    Raises
+    ------
+    SchemaError
+        When a required column is missing.
+    ValueError
+        When ``calibration_end`` is not before ``observation_end`` or a unit is unknown.
+
+    Warns
+    -----
+    DataQualityWarning
+        When some customers are left out because their first purchase comes after
+        the end of the period summarised (``observation_end``, or ``calibration_end``
+        when given): they have no history in that window. The warning gives the count.
+
+    Notes
+    -----
+    Runs as narwhals aggregations inside the caller's engine. Two scalars may be
+    computed eagerly: the default ``observation_end`` and the count of customers left
+    out. Negative amounts (returns) are summed into their day's spend as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics.value import customer_summary
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-15", "2024-02-12",
+    ...                                  "2024-01-29"]),
+    ...     "amount": [10.0, 30.0, 50.0, 5.0],
+    ... })
+    >>> s = customer_summary(tx, calibration_end="2024-01-31", observation_end="2024-02-28",
+    ...                      time_unit="W")
+    >>> s[["customer_id", "frequency", "recency", "T", "monetary_value"]].round(2)
+      customer_id  frequency  recency     T  monetary_value
+    0           a          1      2.0  4.29            30.0
+    1           b          0      0.0  0.29             0.0
+    >>> s[["frequency_holdout", "monetary_value_holdout", "duration_holdout"]]
+       frequency_holdout  monetary_value_holdout  duration_holdout
+    0                  1                    50.0               4.0
+    1                  0                     0.0               4.0
+    """
+    unit = time_unit_days(time_unit)
+    frame = _validated(transactions)
+    schema = frame.collect_schema()
+    daily = (
+        frame.select(
+            nw.col("customer_id"),
+            epoch_day("timestamp", schema).alias("_day"),
+            nw.col("amount").cast(nw.Float64),
+        )
+        .group_by("customer_id", "_day")
+        .agg(nw.col("amount").sum())
+    )
+    if observation_end is None:
+        obs_end = int(collect(daily.select(nw.col("_day").max())).item(0, 0))
+        implicit_end = True
+    else:
+        obs_end = to_day_number(observation_end)
+        implicit_end = False
+    cal_end = obs_end if calibration_end is None else to_day_number(calibration_end)
+    if calibration_end is not None and cal_end >= obs_end:
+        raise ValueError(
+            f"calibration_end ({calibration_end}) must be before observation_end "
+            f"(day {obs_end}); pass a later observation_end or an earlier calibration_end"
+        )
+    if not implicit_end or calibration_end is not None:
+        left_out = _first_day_excluded_count(daily, cal_end)
+        if left_out:
+            period = "calibration_end" if calibration_end is not None else "observation_end"
+            warnings.warn(
+                DataQualityWarning(
+                    f"{left_out} customer{'s' if left_out != 1 else ''} made their first "
+                    f"purchase after {period} and are not in the summary (they have no "
+                    "history in the period summarised)"
+                ),
+                stacklevel=2,
+            )
+
+    calib = daily.filter(nw.col("_day") <= cal_end).with_columns(
+        nw.col("_day").min().over("customer_id").alias("_first")
+    )
+    repeat_amount = (
+        nw.when(nw.col("_day") == nw.col("_first")).then(nw.lit(0.0)).otherwise(nw.col("amount"))
+    )
+    per_customer = (
+        calib.with_columns(repeat_amount.alias("_repeat_amount"))
+        .group_by("customer_id")
+        .agg(
+            nw.len().alias("_days"),
+            nw.col("_first").min(),
+            nw.col("_day").max().alias("_last"),
+            nw.col("_repeat_amount").sum(),
+        )
+        .select(
+            nw.col("customer_id"),
+            (nw.col("_days") - 1).cast(nw.Int64).alias("frequency"),
+            ((nw.col("_last") - nw.col("_first")) / unit).cast(nw.Float64).alias("recency"),
+            ((nw.lit(cal_end) - nw.col("_first")) / unit).cast(nw.Float64).alias("T"),
+            nw.when(nw.col("_days") > 1)
+            .then(nw.col("_repeat_amount") / (nw.col("_days") - 1))
+            .otherwise(nw.lit(0.0))
+            .cast(nw.Float64)
+            .alias("monetary_value"),
+        )
+    )
+    if calibration_end is not None:
+        holdout = (
+            daily.filter((nw.col("_day") > cal_end) & (nw.col("_day") <= obs_end))
+            .group_by("customer_id")
+            .agg(
+                nw.len().alias("frequency_holdout"),
+                nw.col("amount").mean().alias("monetary_value_holdout"),
+            )
+        )
+        per_customer = _left_join(per_customer, holdout).with_columns(
+            nw.col("frequency_holdout").fill_null(0).cast(nw.Int64),
+            nw.col("monetary_value_holdout").fill_null(0.0).cast(nw.Float64),
+            nw.lit((obs_end - cal_end) / unit).cast(nw.Float64).alias("duration_holdout"),
+        )
+    return to_native(per_customer.sort("customer_id"))
