@@ -1,3 +1,12 @@
-"""association."""
+"""Association analyses: sequential (A, then B) rules, same-basket rules, recommendations.
 
-__all__: list[str] = []
+Examples
+--------
+>>> from crmanalytics.association import sequential_rules
+>>> sequential_rules.__name__
+'sequential_rules'
+"""
+
+from crmanalytics.association.sequential import SEQUENTIAL_RULE_COLUMNS, sequential_rules
+
+__all__ = ["SEQUENTIAL_RULE_COLUMNS", "sequential_rules"]
