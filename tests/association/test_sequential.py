@@ -293,3 +293,17 @@ def test_bad_options_say_which_and_why(kwargs: dict[str, Any], message: str) -> 
     tx = make_tx([(1, "a", 0, 0), (1, "b", 2, 0)])
     with pytest.raises((ValueError, TypeError), match=message):
         sequential_rules(tx, **kwargs)
+
+
+def test_kernel_sparse_pair_counting_matches_dense(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crmanalytics.association._pairs as pairs
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    cust, item, day = rng.integers(0, 25, n), rng.integers(0, 15, n), rng.integers(0, 200, n)
+    dense = pairs.sequential_pair_stats(cust, item, day, n_items=15, min_gap=1, max_gap=30)
+    monkeypatch.setattr(pairs, "_DENSE_CODES", 0)
+    sparse = pairs.sequential_pair_stats(cust, item, day, n_items=15, min_gap=1, max_gap=30)
+    for field in ("antecedent", "consequent", "customers", "lag_sum", "lag_median"):
+        np.testing.assert_array_equal(getattr(sparse, field), getattr(dense, field))
+    assert dense.customers.size > 50

@@ -40,6 +40,7 @@ import numpy.typing as npt
 __all__ = ["PairStats", "sequential_pair_stats"]
 
 IntArray = npt.NDArray[np.int64]
+Ints = npt.NDArray[np.signedinteger[Any]]
 FloatArray = npt.NDArray[np.float64]
 
 _NO_LAG = np.iinfo(np.int32).max
@@ -209,7 +210,7 @@ def _supporting_triples(
     max_gap: int,
     block_chunk: int,
     pair_chunk: int,
-) -> tuple[IntArray, IntArray]:
+) -> tuple[Ints, Ints]:
     """Codes ``a * n_items + b`` and shortest lags of every supporting (customer, a, b)."""
     c, d = ev.customer, ev.day
     if max_gap < min_gap:
@@ -228,8 +229,8 @@ def _supporting_triples(
     cust_start = np.searchsorted(c, np.arange(n_cust + 1), side="left")
     pairs_per_cust = np.add.reduceat(n_pairs, cust_start[:-1]) if c.size else n_pairs
     cells_per_cust = ev.n_local * ev.n_local
-    out_codes: list[IntArray] = []
-    out_lags: list[IntArray] = []
+    out_codes: list[Ints] = []
+    out_lags: list[Ints] = []
     for c0, c1 in _chunks(pairs_per_cust, cells_per_cust, pair_chunk, block_chunk):
         e0, e1 = int(cust_start[c0]), int(cust_start[c1])
         codes, lags = _chunk_triples(
@@ -276,7 +277,7 @@ def _chunk_triples(
     customers: tuple[int, int],
     n_items: int,
     block_chunk: int,
-) -> tuple[IntArray, IntArray]:
+) -> tuple[Ints, Ints]:
     """Supporting triples of customers ``c0..c1-1`` (their events start at ``first_event``)."""
     e0 = first_event
     c0, c1 = customers
@@ -309,26 +310,33 @@ def _chunk_triples(
         np.minimum.at(block, cell, lag)
         del cell, lag
         cells = np.flatnonzero(block != _NO_LAG)
-        best = block[cells].astype(np.int64)
+        best = block[cells]
         del block
     else:  # a single very large customer: reduce by sorting instead
         order = np.lexsort((lag, cell))
         cell, lag = cell[order], lag[order]
         first = np.ones(cell.size, dtype=bool)
         first[1:] = cell[1:] != cell[:-1]
-        cells, best = cell[first].astype(np.int64), lag[first].astype(np.int64)
-    owner = np.searchsorted(offset, cells, side="right") - 1
-    rest = cells - offset[owner]
-    w = size[owner]
-    group0 = ev.first_group[c0 + owner]
+        cells, best = cell[first].astype(np.int64), lag[first]
+    # Cells are sorted, so each customer's cells are one run: no per-cell search.
+    bounds = np.searchsorted(cells, offset)
+    owner = np.repeat(np.arange(c1 - c0), np.diff(bounds))
+    rest = (cells - offset[owner]).astype(idx)
+    w = size[owner].astype(idx)
+    group0 = ev.first_group[c0 + owner].astype(idx)
+    del owner
     la, lb = np.divmod(rest, w)
+    del rest, w
     off_diagonal = la != lb  # an item followed by itself is not a rule
-    a = ev.group_item[group0 + la][off_diagonal]
-    b = ev.group_item[group0 + lb][off_diagonal]
-    return a * n_items + b, best[off_diagonal]
+    code_type = np.int32 if n_items * n_items < np.iinfo(np.int32).max else np.int64
+    items = ev.group_item.astype(code_type)
+    codes = items[group0 + la]
+    codes *= n_items
+    codes += items[group0 + lb]
+    return codes[off_diagonal], best[off_diagonal]
 
 
-def _aggregate(codes: IntArray, lags: IntArray, n_items: int, min_count: int) -> PairStats:
+def _aggregate(codes: Ints, lags: Ints, n_items: int, min_count: int) -> PairStats:
     """Per-pair count, lag sum and median, for pairs with at least ``min_count``."""
     if codes.size == 0:
         return _empty()
@@ -344,9 +352,10 @@ def _aggregate(codes: IntArray, lags: IntArray, n_items: int, min_count: int) ->
         keep = sel[inverse]
     if uniq.size == 0:
         return _empty()
+    uniq = uniq.astype(np.int64)
     codes, lags = codes[keep], lags[keep]
     base = int(lags.max()) + 1
-    lags = np.sort(codes * base + lags) % base  # grouped by code, lags ascending
+    lags = np.sort(codes.astype(np.int64) * base + lags) % base  # grouped by code, lags ascending
     start = np.concatenate(([0], np.cumsum(counts)[:-1]))
     lag_sum = np.add.reduceat(lags, start)
     median = (lags[start + (counts - 1) // 2] + lags[start + counts // 2]) / 2.0
