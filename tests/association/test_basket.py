@@ -38,8 +38,9 @@ def canonical(rules: pd.DataFrame) -> pd.DataFrame:
 
 
 def as_line_items(baskets: list[list[Any]]) -> pd.DataFrame:
-    rows = [(f"t{b}", i) for b, items in enumerate(baskets) for i in items]
-    return pd.DataFrame(rows, columns=["transaction_id", "product_id"])
+    rows = [(b % 7, f"t{b}", i) for b, items in enumerate(baskets) for i in items]
+    tx = pd.DataFrame(rows, columns=["customer_id", "transaction_id", "product_id"])
+    return tx.assign(timestamp=pd.Timestamp("2024-02-01"), amount=2.5)
 
 
 @given(
@@ -101,7 +102,7 @@ def test_input_not_mutated() -> None:
 
 def test_missing_basket_column_is_named() -> None:
     tx = as_line_items([["a", "b"]]).drop(columns="transaction_id")
-    with pytest.raises(SchemaError, match="'transaction_id': is required but missing"):
+    with pytest.raises(SchemaError, match="'transaction_id': is required by basket_rules"):
         basket_rules(tx)
 
 

@@ -81,6 +81,7 @@ def test_never_recommends_what_was_bought() -> None:
             "timestamp": pd.Timestamp("2024-01-01")
             + pd.to_timedelta(rng.integers(0, 90, 150), unit="D"),
             "product_id": rng.choice(ITEMS, 150),
+            "amount": 1.0,
         }
     )
     rules = sequential_rules(hist, min_support=0.0)
@@ -120,7 +121,7 @@ def test_input_not_mutated() -> None:
 def test_missing_rule_column_is_named() -> None:
     hist = pd.DataFrame({"customer_id": [1], "product_id": ["a"]})
     rules = pd.DataFrame({"antecedent": ["a"], "consequent": ["b"], "confidence": [0.5]})
-    with pytest.raises(SchemaError, match="'lift': is required but missing"):
+    with pytest.raises(SchemaError, match="'lift': is required by next_best_items"):
         next_best_items(hist, rules)
 
 

@@ -11,44 +11,26 @@ import numpy as np
 import pandas as pd
 
 from crmanalytics._frames import AnyFrame, from_native, is_lazy, to_native
-from crmanalytics.errors import Problem, SchemaError
+from crmanalytics.schema import require_columns, validate_transactions
 
-__all__ = ["check_fraction", "native_result", "validated", "whole_days"]
+__all__ = ["check_fraction", "has_columns", "native_result", "validated", "whole_days"]
 
 
-def validated(native: Any, table: str, required: Sequence[str]) -> AnyFrame:
-    """Wrap the caller's frame and check the columns this analysis reads.
+def validated(native: Any, needed: Sequence[str], *, purpose: str) -> AnyFrame:
+    """Validate the caller's transactions and check the extra columns an analysis reads.
 
-    This is the one place that will call :func:`crmanalytics.schema.validate_transactions`
-    once it exists; until then it checks that the needed columns are present and that
-    ``timestamp`` (when needed) holds dates.
+    The frame goes through :func:`crmanalytics.schema.validate_transactions` (canonical
+    names and types, every problem reported at once); ``needed`` are the further columns
+    (such as ``product_id``) that ``purpose`` cannot do without.
     """
-    frame = from_native(native)
-    schema = frame.collect_schema()
-    problems = [
-        Problem(
-            name,
-            "is required but missing",
-            0,
-            fix=f"add a {name!r} column or pass the name of your column",
-        )
-        for name in required
-        if name not in schema
-    ]
-    if "timestamp" in required and "timestamp" in schema:
-        dtype = schema["timestamp"]
-        if not isinstance(dtype, nw.Datetime | nw.Date):
-            problems.append(
-                Problem(
-                    "timestamp",
-                    f"must be a datetime column, got {dtype}",
-                    0,
-                    fix="convert it, e.g. with pandas.to_datetime",
-                )
-            )
-    if problems:
-        raise SchemaError(table, problems)
-    return frame
+    require_columns(native, "transactions", needed, purpose=purpose)
+    return from_native(validate_transactions(native))
+
+
+def has_columns(native: Any, table: str, needed: Sequence[str], *, purpose: str) -> AnyFrame:
+    """Wrap a frame that is not a canonical table, checking the columns it must have."""
+    require_columns(native, table, needed, purpose=purpose)
+    return from_native(native)
 
 
 def whole_days(value: Any, name: str) -> int:

@@ -5,6 +5,9 @@ Examples
 >>> import pandas as pd
 >>> from crmanalytics.association import basket_rules
 >>> tx = pd.DataFrame({
+...     "customer_id": [7, 7, 8, 8, 9],
+...     "timestamp": pd.to_datetime(["2024-05-01"] * 5),
+...     "amount": [2.0, 3.0, 2.0, 3.0, 1.0],
 ...     "transaction_id": [1, 1, 2, 2, 3],
 ...     "product_id": ["bread", "butter", "bread", "butter", "milk"],
 ... })
@@ -66,7 +69,9 @@ def basket_rules(
     Parameters
     ----------
     transactions : dataframe
-        One row per line item, with the ``basket`` and ``item`` columns, in any backend.
+        Canonical transactions (checked by
+        :func:`~crmanalytics.schema.validate_transactions`), one row per line item, with
+        the ``basket`` and ``item`` columns, in any backend.
         Rows with a null item or basket are ignored (with a
         :class:`~crmanalytics.errors.DataQualityWarning`).
     item : str, default "product_id"
@@ -99,7 +104,8 @@ def basket_rules(
     Raises
     ------
     SchemaError
-        When the basket or item column is missing.
+        When the transactions break the canonical schema or lack the basket or item
+        column.
     ValueError
         For a threshold out of range or an unknown metric.
 
@@ -114,6 +120,9 @@ def basket_rules(
     >>> import pandas as pd
     >>> from crmanalytics.association import basket_rules
     >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 2, 2, 3],
+    ...     "timestamp": pd.to_datetime(["2024-05-01"] * 6),
+    ...     "amount": [3.0, 5.0, 3.0, 5.0, 4.0, 4.0],
     ...     "transaction_id": ["t1", "t1", "t2", "t2", "t2", "t3"],
     ...     "product_id": ["tea", "cup", "tea", "cup", "jam", "jam"],
     ... })
@@ -123,9 +132,9 @@ def basket_rules(
     >>> rules["confidence"].tolist()
     [1.0, 1.0]
     """
-    from mlxtend.frequent_patterns import association_rules, fpgrowth  # noqa: PLC0415 - import cost
+    from mlxtend.frequent_patterns import association_rules, fpgrowth
 
-    frame = validated(transactions, "transactions", (basket, item))
+    frame = validated(transactions, (basket, item), purpose="basket_rules")
     if basket == item:
         raise ValueError("basket and item must be different columns")
     min_support = check_fraction(min_support, "min_support")
@@ -181,7 +190,7 @@ def basket_rules(
 
 def _sparse_onehot(baskets: np.ndarray[Any, Any], items: np.ndarray[Any, Any]) -> pd.DataFrame:
     """Sparse boolean basket x item frame; items sorted where they sort."""
-    from scipy import sparse  # noqa: PLC0415 - import cost
+    from scipy import sparse
 
     row, _ = pd.factorize(baskets)
     try:

@@ -22,8 +22,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmanalytics._frames import collect, from_native
-from crmanalytics.association._common import native_result, validated
-from crmanalytics.errors import Problem, SchemaError
+from crmanalytics.association._common import has_columns, native_result
+from crmanalytics.schema import require_columns
 
 __all__ = ["next_best_items"]
 
@@ -102,15 +102,14 @@ def next_best_items(
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if by not in ("confidence", "lift"):
         raise ValueError(f"by must be 'confidence' or 'lift', got {by!r}")
-    frame = validated(history, "history", ("customer_id", item))
+    frame = has_columns(history, "history", ("customer_id", item), purpose="next_best_items")
     rule_frame = collect(from_native(rules))
-    missing = [
-        Problem(c, "is required but missing", 0, fix="pass the output of sequential_rules")
-        for c in ("antecedent", "consequent", "confidence", "lift")
-        if c not in rule_frame.columns
-    ]
-    if missing:
-        raise SchemaError("rules", missing)
+    require_columns(
+        rule_frame,
+        "rules",
+        ("antecedent", "consequent", "confidence", "lift"),
+        purpose="next_best_items",
+    )
     tie = "lift" if by == "confidence" else "confidence"
     ante_values = rule_frame["antecedent"].to_list()
     wanted = list(dict.fromkeys(ante_values + rule_frame["consequent"].to_list()))

@@ -14,6 +14,7 @@ Examples
 ...     "timestamp": pd.to_datetime(
 ...         ["2024-01-01", "2024-01-20", "2024-02-01", "2024-02-11", "2024-03-01"]),
 ...     "product_id": ["tent", "stove", "tent", "stove", "tent"],
+...     "amount": [120.0, 35.0, 99.0, 35.0, 150.0],
 ... })
 >>> rules = sequential_rules(tx, min_support=0.5)
 >>> rules[["antecedent", "consequent", "customers", "confidence"]]
@@ -92,8 +93,10 @@ def sequential_rules(
     Parameters
     ----------
     transactions : dataframe
-        Transactions with ``customer_id``, ``timestamp`` and the ``item`` column, in any
-        backend (pandas, Polars eager or lazy, PyArrow, DuckDB). Rows whose item is null
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``; checked by
+        :func:`~crmanalytics.schema.validate_transactions`) with the ``item`` column, in
+        any backend (pandas, Polars eager or lazy, PyArrow, DuckDB). Every row counts as
+        a purchase of its item, whatever its amount. Rows whose item is null
         are ignored (with a :class:`~crmanalytics.errors.DataQualityWarning`); their
         customers still count in ``N``.
     item : str, default "product_id"
@@ -120,7 +123,7 @@ def sequential_rules(
     Raises
     ------
     SchemaError
-        When ``customer_id``, ``timestamp`` or the item column is missing.
+        When the transactions break the canonical schema or lack the item column.
     ValueError
         For a negative or fractional-day gap, ``max_gap < min_gap`` or a threshold
         outside its range.
@@ -142,6 +145,7 @@ def sequential_rules(
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-06-01",
     ...                                  "2024-01-01", "2024-01-08", "2024-01-01"]),
     ...     "product_id": ["tea", "pot", "pot", "tea", "pot", "tea"],
+    ...     "amount": [4.0, 20.0, 22.0, 4.0, 20.0, 5.0],
     ... })
     >>> r = sequential_rules(tx, min_support=0.1)
     >>> r[["antecedent", "consequent", "customers", "support", "median_lag_days"]]
@@ -150,9 +154,9 @@ def sequential_rules(
     >>> float(r["lift"].iloc[0])
     1.0
     """
-    frame = validated(transactions, "transactions", ("customer_id", "timestamp", item))
-    if item in ("customer_id", "timestamp"):
+    if item in ("customer_id", "timestamp", "amount"):
         raise ValueError(f"item must name a product-like column, not {item!r}")
+    frame = validated(transactions, (item,), purpose="sequential_rules")
     gap_min = whole_days(min_gap, "min_gap")
     gap_max = None if max_gap is None else whole_days(max_gap, "max_gap")
     if gap_max is not None and gap_max < gap_min:

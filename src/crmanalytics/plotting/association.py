@@ -68,8 +68,8 @@ def plot_sequential_rules(rules: Any, *, top: int = 15, by: str = "lift", ax: An
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
     """
-    import matplotlib.pyplot as plt  # noqa: PLC0415 - optional, heavy
-    from matplotlib import cm, colors  # noqa: PLC0415
+    import matplotlib.pyplot as plt
+    from matplotlib import cm, colors
 
     rows = _top_rules(rules, top, by)
     if ax is None:
@@ -133,8 +133,8 @@ def plot_rule_paths(rules: Any, *, top: int = 20, by: str = "lift", ax: Any = No
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
     """
-    import matplotlib.pyplot as plt  # noqa: PLC0415 - optional, heavy
-    from matplotlib import colors  # noqa: PLC0415
+    import matplotlib.pyplot as plt
+    from matplotlib import colors
 
     rows = _top_rules(rules, top, by)
     if ax is None:
