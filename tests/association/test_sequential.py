@@ -13,11 +13,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmanalytics.association import SEQUENTIAL_RULE_COLUMNS, sequential_rules
+from crmanalytics.association import sequential_rules
 from crmanalytics.association._pairs import sequential_pair_stats
 from crmanalytics.errors import DataQualityWarning, SchemaError
 
 DAY0 = pd.Timestamp("2023-03-01")
+SEQUENTIAL_RULE_COLUMNS = (
+    "antecedent",
+    "consequent",
+    "customers",
+    "support",
+    "confidence",
+    "lift",
+    "leverage",
+    "conviction",
+    "median_lag_days",
+    "mean_lag_days",
+)
 
 
 def brute_force(

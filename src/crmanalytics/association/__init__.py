@@ -9,6 +9,6 @@ Examples
 
 from crmanalytics.association.basket import basket_rules
 from crmanalytics.association.recommend import next_best_items
-from crmanalytics.association.sequential import SEQUENTIAL_RULE_COLUMNS, sequential_rules
+from crmanalytics.association.sequential import sequential_rules
 
-__all__ = ["SEQUENTIAL_RULE_COLUMNS", "basket_rules", "next_best_items", "sequential_rules"]
+__all__ = ["basket_rules", "next_best_items", "sequential_rules"]

@@ -43,21 +43,7 @@ from crmanalytics.association._common import (
 from crmanalytics.association._pairs import sequential_pair_stats
 from crmanalytics.errors import DataQualityWarning
 
-__all__ = ["SEQUENTIAL_RULE_COLUMNS", "sequential_rules"]
-
-#: Columns of the frame returned by :func:`sequential_rules`, in order.
-SEQUENTIAL_RULE_COLUMNS = (
-    "antecedent",
-    "consequent",
-    "customers",
-    "support",
-    "confidence",
-    "lift",
-    "leverage",
-    "conviction",
-    "median_lag_days",
-    "mean_lag_days",
-)
+__all__ = ["sequential_rules"]
 
 _CUST, _ITEM, _DAY, _N = "__crm_customer", "__crm_item", "__crm_day", "__crm_item_customers"
 
