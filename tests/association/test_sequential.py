@@ -380,3 +380,19 @@ def test_online_retail_equals_duckdb_self_join(
     pd.testing.assert_frame_equal(
         canonical(got), canonical(want[got.columns]), check_dtype=False, rtol=1e-12
     )
+
+
+def test_empty_input_gives_empty_rules_with_all_columns() -> None:
+    tx = make_tx([(1, "a", 0, 0)]).iloc[:0]
+    got = sequential_rules(tx)
+    assert list(got.columns) == list(SEQUENTIAL_RULE_COLUMNS)
+    assert len(got) == 0
+
+
+def test_days_are_wall_clock_days_of_a_time_zone_aware_column() -> None:
+    stamps = pd.to_datetime(["2024-03-10 23:30", "2024-03-11 00:30"]).tz_localize("Europe/Berlin")
+    tx = pd.DataFrame(
+        {"customer_id": [1, 1], "timestamp": stamps, "product_id": ["a", "b"], "amount": 1.0}
+    )
+    got = sequential_rules(tx, min_support=0.0)  # same UTC day, next local day
+    assert got["median_lag_days"].tolist() == [1.0]
