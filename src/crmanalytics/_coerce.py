@@ -121,7 +121,8 @@ def _quote(name: str) -> str:
 def _parse_pandas(values: pd.Series, target: Target) -> pd.Series:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         # a zone narwhals cannot name (see ``plan``): keep the wall-clock time
-        return values.dt.tz_localize(None)
+        wall_clock: pd.Series = values.dt.tz_localize(None)
+        return wall_clock
     if target == "datetime":
         return pd.to_datetime(values, errors="coerce", format="ISO8601")
     return pd.to_numeric(values, errors="coerce").astype("float64")
