@@ -17,12 +17,15 @@ import gc
 import resource
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from crmanalytics.association import sequential_rules
+from crmanalytics.datasets import map_online_retail
+from crmanalytics.errors import DataQualityWarning
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "online_retail.parquet"
 
@@ -46,22 +49,12 @@ FROM shortest, n GROUP BY ia, ib, n.n HAVING count(*) >= $support * n.n
 
 
 def online_retail() -> pd.DataFrame:
-    raw = pd.read_parquet(DATA)
-    keep = (
-        raw["CustomerID"].notna()
-        & ~raw["InvoiceNo"].str.startswith("C")
-        & (raw["Quantity"] > 0)
-        & (raw["UnitPrice"] > 0)
-    )
-    rows = raw[keep]
-    return pd.DataFrame(
-        {
-            "customer_id": rows["CustomerID"].astype("int64"),
-            "timestamp": rows["InvoiceDate"],
-            "amount": rows["Quantity"] * rows["UnitPrice"],
-            "product_id": rows["StockCode"],
-        }
-    ).reset_index(drop=True)
+    """Canonical transactions: customer known, not cancelled, quantity and price > 0."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # guest checkouts dropped
+        tx = map_online_retail(pd.read_parquet(DATA), invalid="drop")
+    keep = ~tx["is_cancellation"] & (tx["quantity"] > 0) & (tx["amount"] > 0)
+    return tx.loc[keep, ["customer_id", "timestamp", "amount", "product_id"]].reset_index(drop=True)
 
 
 def timed(fn, repeat: int = 2):  # type: ignore[no-untyped-def]
