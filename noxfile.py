@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -45,7 +47,13 @@ def docs(session: nox.Session) -> None:
     """Build the Sphinx site with warnings as errors."""
     session.install("-e", ".[docs]")
     session.run(
-        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html",
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
         *session.posargs,
     )
 
@@ -54,8 +62,6 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (slow; not part of CI). Pass a script name to run one."""
     session.install("-e", ".[bench]")
-    import pathlib
-
-    scripts = session.posargs or sorted(str(p) for p in pathlib.Path("benchmarks").glob("bench_*.py"))
+    scripts = session.posargs or sorted(str(p) for p in Path("benchmarks").glob("bench_*.py"))
     for script in scripts:
         session.run("python", script)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from backends import BACKENDS, convert, to_pandas
 from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,43 +23,6 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile("ci")
-
-#: Backends every analysis must accept; "polars-lazy" and "duckdb" are lazy.
-BACKENDS = ("pandas", "polars", "polars-lazy", "pyarrow", "duckdb")
-
-
-def convert(frame: pd.DataFrame, backend: str) -> Any:
-    """Turn a pandas frame into the named backend's native frame."""
-    if backend == "pandas":
-        return frame.copy()
-    if backend == "polars":
-        import polars as pl
-
-        return pl.from_pandas(frame)
-    if backend == "polars-lazy":
-        import polars as pl
-
-        return pl.from_pandas(frame).lazy()
-    if backend == "pyarrow":
-        import pyarrow as pa
-
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    if backend == "duckdb":
-        import duckdb
-
-        con = duckdb.connect()
-        return con.from_arrow(__import__("pyarrow").Table.from_pandas(frame, preserve_index=False))
-    raise ValueError(backend)
-
-
-def to_pandas(native: Any) -> pd.DataFrame:
-    """Bring any backend's result back to pandas for comparison."""
-    import narwhals.stable.v2 as nw
-
-    frame = nw.from_native(native)
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect()
-    return frame.to_pandas()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -38,7 +38,7 @@ AnyFrame: TypeAlias = nw.DataFrame[Any] | nw.LazyFrame[Any]
 DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp | np.datetime64
 TimeUnit: TypeAlias = Literal["D", "W"]
 
-_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: wall-clock days
+_EPOCH = dt.datetime(1970, 1, 1)  # naive on purpose: days are wall-clock days
 _SECONDS_PER_DAY = 86_400
 
 
@@ -70,12 +70,13 @@ def from_native(native: Any) -> AnyFrame:
     if isinstance(native, nw.DataFrame | nw.LazyFrame):
         return native
     try:
-        return nw.from_native(native)
+        wrapped: AnyFrame = nw.from_native(native)
     except TypeError as exc:  # pragma: no cover - message rewording only
         raise TypeError(
             f"expected a dataframe (pandas, Polars, PyArrow, DuckDB or PySpark), "
             f"got {type(native).__name__}"
         ) from exc
+    return wrapped
 
 
 def to_native(frame: AnyFrame) -> Any:
@@ -151,7 +152,9 @@ def time_unit_days(time_unit: TimeUnit) -> float:
     """
     units: Mapping[str, float] = {"D": 1.0, "W": 7.0}
     if time_unit not in units:
-        raise ValueError(f"time_unit must be 'D' (days) or 'W' (weeks = days / 7), got {time_unit!r}")
+        raise ValueError(
+            f"time_unit must be 'D' (days) or 'W' (weeks = days / 7), got {time_unit!r}"
+        )
     return units[time_unit]
 
 
@@ -206,7 +209,7 @@ def to_day_number(value: DateLike) -> int:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cannot read {value!r} as a date") from exc
-    if stamp is pd.NaT:
+    if pd.isna(stamp):
         raise ValueError(f"cannot read {value!r} as a date")
     day = stamp.date()
     return (day - _EPOCH.date()).days

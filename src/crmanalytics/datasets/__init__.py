@@ -1,12 +1,39 @@
-"""Data sets: the CDNOW sample, and simulated customer bases with planted truth.
+"""Data sets: CDNOW, simulated customer bases with planted truth, Online Retail mapping.
 
 Examples
 --------
->>> from crmanalytics.datasets import load_cdnow
+>>> from crmanalytics.datasets import load_cdnow, simulate
 >>> len(load_cdnow())
 6919
+>>> len(simulate(10, seed=0).customers)
+10
 """
 
 from crmanalytics.datasets._cdnow import load_cdnow
+from crmanalytics.datasets._online_retail import NON_PRODUCT_CODES, map_online_retail
+from crmanalytics.datasets._simulate import (
+    DEFAULT_NPS_MIX,
+    DEFAULT_PLANTED_PAIRS,
+    NPSMix,
+    PlantedBetaGeo,
+    PlantedGammaGamma,
+    PlantedPair,
+    SimulatedData,
+    SimulationTruth,
+    simulate,
+)
 
-__all__ = ["load_cdnow"]
+__all__ = [
+    "DEFAULT_NPS_MIX",
+    "DEFAULT_PLANTED_PAIRS",
+    "NON_PRODUCT_CODES",
+    "NPSMix",
+    "PlantedBetaGeo",
+    "PlantedGammaGamma",
+    "PlantedPair",
+    "SimulatedData",
+    "SimulationTruth",
+    "load_cdnow",
+    "map_online_retail",
+    "simulate",
+]

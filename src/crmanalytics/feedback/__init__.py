@@ -1,3 +1,41 @@
-"""feedback."""
+"""Customer feedback: Net Promoter Score with honest uncertainty, and interaction analytics.
 
-__all__: list[str] = []
+Examples
+--------
+>>> from crmanalytics.feedback import nps
+>>> r = nps([10, 9, 8, 6, 10], method="adjusted-wald")
+>>> r.score
+40.0
+"""
+
+from crmanalytics.feedback.interactions import (
+    InteractionSummary,
+    campaign_response_rates,
+    complaint_rates,
+    interaction_counts,
+    interaction_summary,
+)
+from crmanalytics.feedback.nps import (
+    NPSComparison,
+    NPSResult,
+    compare_nps,
+    nps,
+    nps_by,
+    nps_trend,
+    required_sample_size,
+)
+
+__all__ = [
+    "InteractionSummary",
+    "NPSComparison",
+    "NPSResult",
+    "campaign_response_rates",
+    "compare_nps",
+    "complaint_rates",
+    "interaction_counts",
+    "interaction_summary",
+    "nps",
+    "nps_by",
+    "nps_trend",
+    "required_sample_size",
+]

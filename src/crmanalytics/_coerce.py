@@ -1,0 +1,158 @@
+"""Type coercion for validation (internal).
+
+Decides, per canonical column kind and the caller's dtype, whether a column is kept,
+cast, parsed from text, or refused; and parses text *without failing*: values that do
+not parse become null, so validation can count and show them. Narwhals has no
+non-raising parse, so parsing is done natively per backend here and nowhere else.
+
+Text timestamps are read as ISO 8601 (``2024-03-01``, ``2024-03-01 14:30``,
+``2024-03-01T14:30:00``); that is the format every backend parses alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+
+from crmanalytics._frames import AnyFrame
+
+__all__ = ["Plan", "add_parsed", "helper_name", "is_helper", "plan"]
+
+Target = Literal["datetime", "float"]
+_HELPER = "__crm_parsed__"
+_NESTED = (nw.List, nw.Struct, nw.Array)
+_TEXT = (nw.String, nw.Categorical, nw.Enum, nw.Object)
+_PARSABLE_TEXT = (nw.String, nw.Object)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What validation does with one column.
+
+    ``problem`` (with ``fix``) when the column cannot be used at all; otherwise
+    ``parse`` names a text parse to run first (or None) and ``final`` is the
+    expression producing the canonical column.
+    """
+
+    final: nw.Expr
+    parse: Target | None = None
+    problem: str | None = None
+    fix: str = ""
+
+
+def helper_name(name: str) -> str:
+    """Name of the temporary column holding the parsed values of ``name``."""
+    return f"{_HELPER}{name}"
+
+
+def is_helper(name: str) -> bool:
+    """Whether a column is a temporary parse helper."""
+    return name.startswith(_HELPER)
+
+
+def _can_parse(implementation: nw.Implementation) -> bool:
+    return implementation in (
+        nw.Implementation.PANDAS,
+        nw.Implementation.POLARS,
+        nw.Implementation.PYARROW,
+        nw.Implementation.DUCKDB,
+    )
+
+
+def plan(
+    kind: str, name: str, dtype: Any, implementation: nw.Implementation, *, required: bool
+) -> Plan:
+    """Decide how to turn a column of ``dtype`` into the canonical ``kind``."""
+    column = nw.col(name)
+    if isinstance(dtype, _NESTED):
+        return Plan(
+            column,
+            problem=f"must hold single values, got nested type {dtype}",
+            fix="flatten or drop the column",
+        )
+    if kind == "id":
+        return Plan(column)
+    if kind == "str":
+        if required and not isinstance(dtype, _TEXT):
+            return Plan(
+                column, problem=f"must be text, got {dtype}", fix="convert the column to strings"
+            )
+        if isinstance(dtype, nw.Categorical | nw.Enum):
+            return Plan(column.cast(nw.String()))
+        return Plan(column)
+    target: Target = "datetime" if kind == "datetime" else "float"
+    if isinstance(dtype, _PARSABLE_TEXT):
+        if not _can_parse(implementation):
+            return Plan(
+                column,
+                problem=f"holds text that would have to be parsed as a "
+                f"{target}, which is not supported on {implementation}",
+                fix="cast the column to the right type before validating",
+            )
+        return Plan(nw.col(helper_name(name)), parse=target)
+    if kind == "datetime":
+        if isinstance(dtype, nw.Unknown) and implementation is nw.Implementation.PANDAS:
+            # narwhals reads some pandas zones (e.g. America/New_York) as Unknown; such a
+            # column is converted to naive wall-clock time in ``add_parsed``.
+            return Plan(nw.col(helper_name(name)), parse="datetime")
+        if isinstance(dtype, nw.Datetime):
+            return Plan(column)
+        if isinstance(dtype, nw.Date):
+            return Plan(column.cast(nw.Datetime()))
+        return Plan(
+            column,
+            problem=f"must be a datetime (or text holding dates), got {dtype}",
+            fix="convert it, e.g. pandas.to_datetime(..., unit='s') for epoch numbers",
+        )
+    if dtype.is_numeric():
+        return Plan(column.cast(nw.Float64()))
+    return Plan(
+        column, problem=f"must be a number, got {dtype}", fix="convert the column to numbers"
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _parse_pandas(values: pd.Series, target: Target) -> pd.Series:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        # a zone narwhals cannot name (see ``plan``): keep the wall-clock time
+        wall_clock: pd.Series = values.dt.tz_localize(None)
+        return wall_clock
+    if target == "datetime":
+        return pd.to_datetime(values, errors="coerce", format="ISO8601")
+    return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+def add_parsed(frame: AnyFrame, name: str, target: Target) -> AnyFrame:
+    """Add ``helper_name(name)``: the column parsed as ``target``, null where it fails."""
+    helper = helper_name(name)
+    implementation: nw.Implementation = frame.implementation
+    native = nw.to_native(frame)
+    if implementation is nw.Implementation.PANDAS:
+        parsed_native = native.assign(**{helper: _parse_pandas(native[name], target)})
+    elif implementation is nw.Implementation.POLARS:
+        import polars as pl
+
+        expr = (
+            pl.col(name).str.to_datetime(strict=False)
+            if target == "datetime"
+            else pl.col(name).cast(pl.Float64, strict=False)
+        )
+        parsed_native = native.with_columns(expr.alias(helper))
+    elif implementation is nw.Implementation.PYARROW:
+        import pyarrow as pa
+
+        parsed = _parse_pandas(native.column(name).to_pandas(), target)
+        parsed_native = native.append_column(helper, pa.Array.from_pandas(parsed))
+    else:  # DuckDB: TRY_CAST yields NULL instead of failing.
+        sql_type = "TIMESTAMP" if target == "datetime" else "DOUBLE"
+        columns = ", ".join(_quote(c) for c in native.columns)
+        cast = f"TRY_CAST({_quote(name)} AS {sql_type}) AS {_quote(helper)}"
+        parsed_native = native.project(f"{columns}, {cast}")
+    result: AnyFrame = nw.from_native(parsed_native)
+    return result

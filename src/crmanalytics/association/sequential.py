@@ -1,0 +1,264 @@
+"""Sequential rules: customers who bought A went on to buy B within a time window.
+
+A customer *supports* the rule ``A -> B`` (``A != B``) when they bought A on some day
+``d_a`` and B on some day ``d_b`` with ``min_gap <= d_b - d_a <= max_gap``. Timestamps are
+taken at day resolution and counting is by distinct customers, so a customer who bought A
+ten times counts once.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from crmanalytics.association import sequential_rules
+>>> tx = pd.DataFrame({
+...     "customer_id": [1, 1, 2, 2, 3],
+...     "timestamp": pd.to_datetime(
+...         ["2024-01-01", "2024-01-20", "2024-02-01", "2024-02-11", "2024-03-01"]),
+...     "product_id": ["tent", "stove", "tent", "stove", "tent"],
+...     "amount": [120.0, 35.0, 99.0, 35.0, 150.0],
+... })
+>>> rules = sequential_rules(tx, min_support=0.5)
+>>> rules[["antecedent", "consequent", "customers", "confidence"]]
+  antecedent consequent  customers  confidence
+0       tent      stove          2    0.666667
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmanalytics._frames import AnyFrame, collect, epoch_day
+from crmanalytics.association._common import (
+    check_fraction,
+    native_result,
+    validated,
+    whole_days,
+)
+from crmanalytics.association._pairs import sequential_pair_stats
+from crmanalytics.errors import DataQualityWarning
+
+__all__ = ["sequential_rules"]
+
+_CUST, _ITEM, _DAY, _N = "__crm_customer", "__crm_item", "__crm_day", "__crm_item_customers"
+
+
+def sequential_rules(
+    transactions: Any,
+    *,
+    item: str = "product_id",
+    max_gap: pd.Timedelta | int | None = pd.Timedelta(days=90),  # noqa: B008 - immutable
+    min_gap: pd.Timedelta | int = pd.Timedelta(days=1),  # noqa: B008 - immutable
+    min_support: float = 0.01,
+    min_confidence: float = 0.0,
+    min_lift: float = 0.0,
+) -> Any:
+    """Find "A, then B within a time window" rules, counted by distinct customers.
+
+    A customer supports ``A -> B`` (with ``A != B``) when they bought A on some day
+    ``d_a`` and B on some day ``d_b`` with ``min_gap <= d_b - d_a <= max_gap``, dates
+    taken at day resolution. With the default ``min_gap`` of one day, purchases on the
+    same day never form a sequence. For each rule, with ``N`` all customers in the input,
+    ``n_AB`` the supporting customers and ``n_A``, ``n_B`` the customers who bought A, B
+    at all (any day):
+
+    - ``customers`` = ``n_AB``; ``support`` = ``n_AB / N``;
+    - ``confidence`` = ``n_AB / n_A``;
+    - ``lift`` = ``confidence / (n_B / N)``;
+    - ``leverage`` = ``support - (n_A / N) (n_B / N)``;
+    - ``conviction`` = ``(1 - n_B / N) / (1 - confidence)``, ``inf`` when
+      ``confidence == 1`` (every buyer of A went on to buy B);
+    - ``median_lag_days``, ``mean_lag_days``: over the supporting customers, of each
+      customer's *shortest* qualifying lag ``min (d_b - d_a)``.
+
+    Parameters
+    ----------
+    transactions : dataframe
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``; checked by
+        :func:`~crmanalytics.schema.validate_transactions`) with the ``item`` column, in
+        any backend (pandas, Polars eager or lazy, PyArrow, DuckDB). Every row counts as
+        a purchase of its item, whatever its amount. Rows whose item is null
+        are ignored (with a :class:`~crmanalytics.errors.DataQualityWarning`); their
+        customers still count in ``N``.
+    item : str, default "product_id"
+        The column whose values are the rule's items, e.g. ``"category"``.
+    max_gap : pandas.Timedelta, int or None, default 90 days
+        Longest lag (inclusive); an int is a number of days. ``None``: any later purchase.
+    min_gap : pandas.Timedelta or int, default 1 day
+        Shortest lag (inclusive); ``0`` lets purchases on the same day count both ways.
+    min_support, min_confidence : float in [0, 1]
+        Only rules with ``support >= min_support`` and ``confidence >= min_confidence``
+        are returned.
+    min_lift : float, default 0
+        Only rules with ``lift >= min_lift`` are returned.
+
+    Returns
+    -------
+    dataframe
+        One row per rule, in the caller's frame type (lazy in, lazy out), with the
+        columns ``antecedent``, ``consequent`` (the item's values), ``customers``,
+        ``support``, ``confidence``, ``lift``, ``leverage``, ``conviction``,
+        ``median_lag_days`` and ``mean_lag_days``, sorted by ``customers`` and then
+        ``confidence``, both descending.
+
+    Raises
+    ------
+    SchemaError
+        When the transactions break the canonical schema or lack the item column.
+    ValueError
+        For a negative or fractional-day gap, ``max_gap < min_gap`` or a threshold
+        outside its range.
+
+    Notes
+    -----
+    The reduction to distinct ``(customer, item, day)`` rows and the pruning of items
+    bought by fewer than ``min_support * N`` customers (they cannot be part of a rule
+    that reaches ``min_support``) run inside the caller's engine. The pruned event table
+    is then collected -- this step must collect -- and pairs are counted by a numpy
+    kernel whose time and memory grow linearly with the number of customers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics.association import sequential_rules
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b", "c"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-06-01",
+    ...                                  "2024-01-01", "2024-01-08", "2024-01-01"]),
+    ...     "product_id": ["tea", "pot", "pot", "tea", "pot", "tea"],
+    ...     "amount": [4.0, 20.0, 22.0, 4.0, 20.0, 5.0],
+    ... })
+    >>> r = sequential_rules(tx, min_support=0.1)
+    >>> r[["antecedent", "consequent", "customers", "support", "median_lag_days"]]
+      antecedent consequent  customers  support  median_lag_days
+    0        tea        pot          2  0.666667              4.5
+    >>> float(r["lift"].iloc[0])
+    1.0
+    """
+    if item in ("customer_id", "timestamp", "amount"):
+        raise ValueError(f"item must name a product-like column, not {item!r}")
+    frame = validated(transactions, (item,), purpose="sequential_rules")
+    gap_min = whole_days(min_gap, "min_gap")
+    gap_max = None if max_gap is None else whole_days(max_gap, "max_gap")
+    if gap_max is not None and gap_max < gap_min:
+        raise ValueError(
+            f"max_gap ({gap_max} days) must not be shorter than min_gap ({gap_min} days)"
+        )
+    min_support = check_fraction(min_support, "min_support")
+    min_confidence = check_fraction(min_confidence, "min_confidence")
+    min_lift = check_fraction(min_lift, "min_lift", high=math.inf)
+
+    schema = frame.collect_schema()
+    counts = collect(
+        frame.select(
+            nw.col("customer_id").n_unique().alias("customers"),
+            nw.col(item).is_null().sum().alias("null_items"),
+        )
+    )
+    n_customers = int(counts["customers"].item())
+    null_items = int(counts["null_items"].item())
+    if null_items:
+        warnings.warn(
+            DataQualityWarning(
+                f"{null_items} transaction rows have no {item!r} value and were ignored "
+                "when pairing items (their customers still count in support)"
+            ),
+            stacklevel=2,
+        )
+    min_count = _min_count(min_support, n_customers)
+
+    events = (
+        frame.filter(~nw.col(item).is_null())
+        .select(
+            nw.col("customer_id").alias(_CUST),
+            nw.col(item).alias(_ITEM),
+            epoch_day("timestamp", schema).alias(_DAY),
+        )
+        .unique()
+    )
+    frequent = (
+        events.group_by(_ITEM)
+        .agg(nw.col(_CUST).n_unique().alias(_N))
+        .filter(nw.col(_N) >= min_count)
+    )
+    pruned = collect(_inner_join(events, frequent, _ITEM))
+
+    item_values = pruned[_ITEM]
+    item_codes, first_row = _factorize(item_values.to_numpy())
+    stats = sequential_pair_stats(
+        pd.factorize(pruned[_CUST].to_numpy())[0],
+        item_codes,
+        pruned[_DAY].to_numpy(),
+        n_items=first_row.size,
+        min_gap=gap_min,
+        max_gap=gap_max,
+        min_count=min_count,
+    )
+    buyers = pruned[_N].to_numpy().astype(np.int64)[first_row]
+    a, b, n_ab = stats.antecedent, stats.consequent, stats.customers
+    n = float(max(n_customers, 1))
+    p_a, p_b = buyers[a] / n, buyers[b] / n
+    support = n_ab / n
+    confidence = n_ab / buyers[a]
+    lift = confidence / p_b
+    leverage = support - p_a * p_b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conviction = np.where(n_ab == buyers[a], np.inf, (1.0 - p_b) / (1.0 - confidence))
+    mean_lag = stats.lag_sum / n_ab
+    keep = (support >= min_support) & (confidence >= min_confidence) & (lift >= min_lift)
+    order = np.lexsort((b[keep], a[keep], -confidence[keep], -n_ab[keep]))
+    pick = np.flatnonzero(keep)[order]
+    columns: dict[str, Any] = {
+        "antecedent": item_values[first_row[a[pick]]],
+        "consequent": item_values[first_row[b[pick]]],
+        "customers": n_ab[pick],
+        "support": support[pick],
+        "confidence": confidence[pick],
+        "lift": lift[pick],
+        "leverage": leverage[pick],
+        "conviction": conviction[pick],
+        "median_lag_days": stats.lag_median[pick],
+        "mean_lag_days": mean_lag[pick],
+    }
+    columns["antecedent"] = columns["antecedent"].alias("antecedent")
+    columns["consequent"] = columns["consequent"].alias("consequent")
+    return native_result(columns, pruned, frame)
+
+
+def _inner_join(left: AnyFrame, right: AnyFrame, on: str) -> AnyFrame:
+    """Inner join of two frames of the same engine (eager with eager, lazy with lazy)."""
+    if isinstance(left, nw.LazyFrame) and isinstance(right, nw.LazyFrame):
+        return left.join(right, on=on, how="inner")
+    if isinstance(left, nw.DataFrame) and isinstance(right, nw.DataFrame):
+        return left.join(right, on=on, how="inner")
+    raise TypeError("cannot join an eager frame with a lazy one")  # pragma: no cover
+
+
+def _min_count(min_support: float, n_customers: int) -> int:
+    """Smallest customer count ``k >= 1`` with ``k / n_customers >= min_support``."""
+    k = max(math.ceil(min_support * n_customers), 1)
+    while k > 1 and (k - 1) / n_customers >= min_support:
+        k -= 1
+    while n_customers and k / n_customers < min_support:
+        k += 1
+    return k
+
+
+def _factorize(
+    values: npt.NDArray[Any],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Integer codes (in sorted item order where the items sort) and a row per code."""
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError:  # items that do not sort (mixed types): first-seen order
+        codes, uniques = pd.factorize(values, sort=False)
+    codes = np.asarray(codes, dtype=np.int64)
+    first_row = np.full(len(uniques), -1, dtype=np.int64)
+    _, first = np.unique(codes, return_index=True)
+    first_row[: first.size] = first
+    return codes, first_row
