@@ -139,20 +139,7 @@ def test_backend_parity(backend: str, to_backend, as_pandas, cdnow: pd.DataFrame
     )
 
 
-@pytest.mark.parametrize(
-    "backend_name",
-    [
-        "polars",
-        pytest.param(
-            "pandas",
-            marks=pytest.mark.xfail(
-                reason="_frames.epoch_day: narwhals reports pandas tz-aware datetime[us, tz] "
-                "as Unknown, so the time zone is not dropped (lead to fix in _frames)",
-                raises=TypeError,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("backend_name", ["polars", "pandas"])
 def test_tz_aware_days_are_wall_clock(backend_name: str, to_backend) -> None:
     tx = pd.DataFrame(
         {

@@ -5,9 +5,9 @@ returns the matplotlib ``Axes``. matplotlib is imported only when a function is 
 
 Examples
 --------
->>> from crmanalytics.plotting.value import plot_probability_alive_matrix
+>>> from crmanalytics.plotting.value import plot_probability_alive
 >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams
->>> ax = plot_probability_alive_matrix(
+>>> ax = plot_probability_alive(
 ...     BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426)), T=39.0)
 >>> ax.get_xlabel()
 'recency (time of last purchase)'
@@ -24,9 +24,9 @@ import pandas as pd
 from crmanalytics.value import BetaGeoModel
 
 __all__ = [
-    "plot_calibration_vs_holdout",
-    "plot_frequency_recency_matrix",
-    "plot_probability_alive_matrix",
+    "plot_calibration_holdout",
+    "plot_frequency_recency",
+    "plot_probability_alive",
 ]
 
 
@@ -49,7 +49,7 @@ def _matrix(
     label: str,
     ax: Any,
 ) -> Any:
-    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib is optional
+    import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4.5))
@@ -65,7 +65,7 @@ def _matrix(
     return ax
 
 
-def plot_frequency_recency_matrix(
+def plot_frequency_recency(
     model: BetaGeoModel,
     *,
     T: float,
@@ -94,10 +94,10 @@ def plot_frequency_recency_matrix(
 
     Examples
     --------
-    >>> from crmanalytics.plotting.value import plot_frequency_recency_matrix
+    >>> from crmanalytics.plotting.value import plot_frequency_recency
     >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams
     >>> m = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))
-    >>> plot_frequency_recency_matrix(m, T=39.0, t=4.0).get_ylabel()
+    >>> plot_frequency_recency(m, T=39.0, t=4.0).get_ylabel()
     'frequency (repeat purchases)'
     """
     grid = _grid(T, max_frequency)
@@ -112,7 +112,7 @@ def plot_frequency_recency_matrix(
     )
 
 
-def plot_probability_alive_matrix(
+def plot_probability_alive(
     model: BetaGeoModel, *, T: float, max_frequency: int | None = None, ax: Any = None
 ) -> Any:
     """Heat map of the probability of being alive, by frequency and recency.
@@ -134,10 +134,10 @@ def plot_probability_alive_matrix(
 
     Examples
     --------
-    >>> from crmanalytics.plotting.value import plot_probability_alive_matrix
+    >>> from crmanalytics.plotting.value import plot_probability_alive
     >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams
     >>> m = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))
-    >>> plot_probability_alive_matrix(m, T=39.0, max_frequency=10).get_title()
+    >>> plot_probability_alive(m, T=39.0, max_frequency=10).get_title()
     'Probability alive (T = 39)'
     """
     grid = _grid(T, max_frequency)
@@ -145,7 +145,7 @@ def plot_probability_alive_matrix(
     return _matrix(values, grid, T, title=f"Probability alive (T = {T:g})", label="P(alive)", ax=ax)
 
 
-def plot_calibration_vs_holdout(
+def plot_calibration_holdout(
     model: BetaGeoModel, summary: Any, *, max_frequency: int = 7, ax: Any = None
 ) -> Any:
     """Mean holdout purchases, actual and predicted, by calibration frequency.
@@ -173,14 +173,14 @@ def plot_calibration_vs_holdout(
     Examples
     --------
     >>> from crmanalytics.datasets import load_cdnow
-    >>> from crmanalytics.plotting.value import plot_calibration_vs_holdout
+    >>> from crmanalytics.plotting.value import plot_calibration_holdout
     >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams, customer_summary
     >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
     >>> m = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))
-    >>> len(plot_calibration_vs_holdout(m, s).get_lines())
+    >>> len(plot_calibration_holdout(m, s).get_lines())
     2
     """
-    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib is optional
+    import matplotlib.pyplot as plt
 
     frame = nw.from_native(summary)
     if isinstance(frame, nw.LazyFrame):

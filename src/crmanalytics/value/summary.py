@@ -33,30 +33,15 @@ from crmanalytics._frames import (
     to_day_number,
     to_native,
 )
-from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
+from crmanalytics.errors import DataQualityWarning
+from crmanalytics.schema import validate_transactions
 
 __all__ = ["customer_summary"]
 
-_REQUIRED = ("customer_id", "timestamp", "amount")
-
 
 def _validated(native: Any) -> AnyFrame:
-    """Check the transactions table at the boundary (until ``crmanalytics.schema`` lands)."""
-    frame = from_native(native)
-    names = frame.collect_schema().names()
-    problems = [
-        Problem(
-            column,
-            "is required but missing",
-            0,
-            fix=f"rename your column to {column!r} (available: {', '.join(names)})",
-        )
-        for column in _REQUIRED
-        if column not in names
-    ]
-    if problems:
-        raise SchemaError("transactions", problems)
-    return frame
+    """Validate the transactions table at the boundary (canonical names and types)."""
+    return from_native(validate_transactions(native))
 
 
 def _first_day_excluded_count(daily: AnyFrame, end: int) -> int:
