@@ -50,21 +50,27 @@ _SERIES_Z = 0.5
 _SERIES_TERMS = 200
 
 
-def _pieces(
-    log_params: Array, x: Array, t_x: Array, T: Array
-) -> tuple[Array, Array, Array, Array, npt.NDArray[np.bool_]]:
-    """Return the common log factor, the two log terms, their log-sum and the x>0 mask."""
-    r, alpha, a, b = np.exp(log_params)
-    repeat = x > 0
-    common = (
+def _common_log_factor(r: float, alpha: float, a: float, b: float, x: Array) -> Array:
+    """Log of the factor shared by both likelihood terms (it depends on x only)."""
+    return np.asarray(
         gammaln(r + x)
         - gammaln(r)
         + r * np.log(alpha)
         + gammaln(a + b)
         + gammaln(b + x)
         - gammaln(b)
-        - gammaln(a + b + x)
+        - gammaln(a + b + x),
+        dtype=np.float64,
     )
+
+
+def _pieces(
+    log_params: Array, x: Array, t_x: Array, T: Array
+) -> tuple[Array, Array, Array, Array, npt.NDArray[np.bool_]]:
+    """Return the common log factor, the two log terms, their log-sum and the x>0 mask."""
+    r, alpha, a, b = np.exp(log_params)
+    repeat = x > 0
+    common = _common_log_factor(r, alpha, a, b, x)
     term_alive = -(r + x) * np.log(alpha + T)
     # b + x - 1 > 0 whenever x >= 1 (b > 0); the x = 0 rows never use this term.
     bx1 = np.where(repeat, b + x - 1.0, 1.0)
@@ -181,15 +187,7 @@ def value_and_gradient_rows(log_params: Array, rows: Rows) -> tuple[float, Array
     ux, w = rows.ux, rows.weights
     repeat_u = ux > 0
     bx1_u = np.where(repeat_u, b + ux - 1.0, 1.0)
-    common_u = (
-        gammaln(r + ux)
-        - gammaln(r)
-        + r * np.log(alpha)
-        + gammaln(a + b)
-        + gammaln(b + ux)
-        - gammaln(b)
-        - gammaln(a + b + ux)
-    )
+    common_u = _common_log_factor(r, alpha, a, b, ux)
     dead_const_u = np.where(repeat_u, np.log(a) - np.log(bx1_u), -np.inf)
     log_aT = np.log(alpha + rows.uT)
     log_at = np.log(alpha + rows.ut)
