@@ -174,7 +174,11 @@ def customer_summary(
             f"calibration_end ({calibration_end}) must be before observation_end "
             f"(day {obs_end}); pass a later observation_end or an earlier calibration_end"
         )
-    if not implicit_end or calibration_end is not None:
+    # Customers can only start after the summarised period if some purchase falls after
+    # it; checking the last purchase day first spares a pass over the data.
+    if calibration_end is not None or (
+        not implicit_end and int(collect(daily.select(nw.col("_day").max())).item(0, 0)) > cal_end
+    ):
         left_out = _first_day_excluded_count(daily, cal_end)
         if left_out:
             period = "calibration_end" if calibration_end is not None else "observation_end"
