@@ -1,10 +1,46 @@
-"""Command line: ``python -m crmanalytics demo``."""
+"""Command line: ``python -m crmanalytics demo`` and ``python -m crmanalytics report``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from crmanalytics import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="crmanalytics", description="Customer analytics over any dataframe."
+    )
+    parser.add_argument("--version", action="version", version=f"crmanalytics {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="summarise the bundled CDNOW data (RFM and value)")
+    report = commands.add_parser(
+        "report",
+        help="validate data, run every analysis it allows, write an HTML report",
+        description=(
+            "Read CSV or Parquet files, validate them against the canonical schema, run "
+            "every analysis the data allows and write DIR/index.html plus each result "
+            "table as CSV and Parquet. Use --demo for the bundled data."
+        ),
+    )
+    report.add_argument("transactions", nargs="?", help="transactions file (.csv or .parquet)")
+    report.add_argument("--customers", help="customers file")
+    report.add_argument("--interactions", help="interactions file")
+    report.add_argument(
+        "--columns",
+        help="canonical=YourColumn pairs, comma separated "
+        "(e.g. customer_id=CustomerID,timestamp=InvoiceDate)",
+    )
+    report.add_argument("--observation-end", help="date the analysis looks back from")
+    report.add_argument("--out", required=True, help="folder to write the report into")
+    report.add_argument("--demo", action="store_true", help="use the bundled demo data")
+    report.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,27 +54,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The process exit code.
+        The process exit code: 0 on success, 2 for bad input (with a one-paragraph
+        message on stderr and no traceback).
 
     Examples
     --------
+    >>> import contextlib, io
     >>> from crmanalytics.__main__ import main
-    >>> main(["--version"])  # doctest: +SKIP
-    0
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     code = main(["report", "missing.csv", "--out", "out", "--quiet"])
+    >>> code
+    2
+    >>> print(err.getvalue().strip())  # doctest: +ELLIPSIS
+    crmanalytics: The transactions file 'missing.csv' does not exist. Check the path.
     """
-    from crmanalytics import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="crmanalytics", description="Customer analytics over any dataframe."
-    )
-    parser.add_argument("--version", action="version", version=f"crmanalytics {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="summarise the bundled CDNOW data (RFM and value)")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     if args.command == "demo":
         from crmanalytics._demo import demo_text
 
         sys.stdout.write(demo_text())
+        return 0
+    return _report(args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from crmanalytics.errors import CRMError
+    from crmanalytics.report._inputs import InputError
+
+    try:
+        return _run_report(args)
+    except (CRMError, InputError) as exc:
+        message = " ".join(str(exc).split("\n")) if "\n" not in str(exc) else str(exc)
+        sys.stderr.write(f"crmanalytics: {message}\n")
+        return EXIT_USAGE
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from crmanalytics.report import build_report, prepare_inputs
+    from crmanalytics.report._demo_data import demo_inputs
+    from crmanalytics.report._inputs import InputError, parse_columns, read_table
+    from crmanalytics.report._progress import Progress
+
+    if args.demo:
+        inputs = demo_inputs()
+    elif not args.transactions:
+        raise InputError("give a transactions file (CSV or Parquet), or --demo for bundled data.")
+    else:
+        columns = parse_columns(args.columns)
+        inputs = prepare_inputs(
+            read_table(args.transactions, what="transactions"),
+            customers=None
+            if args.customers is None
+            else read_table(args.customers, what="customers"),
+            interactions=None
+            if args.interactions is None
+            else read_table(args.interactions, what="interactions"),
+            columns=columns,
+            observation_end=args.observation_end,
+            source=f"Data: {Path(args.transactions).name}",
+        )
+    progress = Progress(7, quiet=args.quiet)
+    page = build_report(inputs, args.out, progress=progress)
+    progress.finish(f"Report written to {page}")
     return 0
 
 

@@ -142,12 +142,17 @@ def summary_frame(names: Sequence[str], result: FitResult) -> pd.DataFrame:
     """Estimates, standard errors and 95% intervals, one row per parameter."""
     est = np.exp(result.log_params)
     se_log = np.sqrt(np.diag(result.log_covariance))
+    # a barely identified parameter (tiny data) has a huge log-scale error: its upper
+    # bound is honestly infinite rather than an overflow warning
+    with np.errstate(over="ignore"):
+        upper = np.exp(result.log_params + _Z95 * se_log)
+        std_error = est * se_log
     return pd.DataFrame(
         {
             "estimate": est,
-            "std_error": est * se_log,
+            "std_error": std_error,
             "lower_95": np.exp(result.log_params - _Z95 * se_log),
-            "upper_95": np.exp(result.log_params + _Z95 * se_log),
+            "upper_95": upper,
         },
         index=pd.Index(list(names), name="parameter"),
     )

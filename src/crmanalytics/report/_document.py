@@ -1,0 +1,95 @@
+"""A self-contained HTML page: sections of text, tables and inline PNG figures."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;
+background:#f6f7f9}
+header{background:#16324f;color:#fff;padding:1.4rem 2rem}
+header h1{margin:0;font-size:1.6rem} header p{margin:.3rem 0 0;opacity:.85}
+nav{padding:.6rem 2rem;background:#fff;border-bottom:1px solid #dde2e8;font-size:.9rem}
+nav a{margin-right:1rem;color:#16324f;text-decoration:none}
+main{max-width:1100px;margin:0 auto;padding:1rem 2rem 3rem}
+section{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:1rem 1.4rem;
+margin:1.2rem 0}
+h2{margin-top:.2rem;color:#16324f} p.note{color:#566475;font-size:.9rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
+th,td{border-bottom:1px solid #e4e8ee;padding:.25rem .6rem;text-align:right}
+th{background:#eef2f6} td:first-child,th:first-child{text-align:left}
+figure{margin:.8rem 0} figure img{max-width:100%;height:auto}
+figcaption{color:#566475;font-size:.85rem}
+.kpis{display:flex;flex-wrap:wrap;gap:.8rem}
+.kpi{background:#eef2f6;border-radius:6px;padding:.6rem 1rem;min-width:9rem}
+.kpi b{display:block;font-size:1.3rem;color:#16324f}
+"""
+
+
+@dataclass
+class Section:
+    """One part of the report, in the order its pieces were added."""
+
+    key: str
+    title: str
+    parts: list[str] = field(default_factory=list)
+
+    def text(self, paragraph: str, *, note: bool = False) -> None:
+        """Add a paragraph of plain text."""
+        css = ' class="note"' if note else ""
+        self.parts.append(f"<p{css}>{html.escape(paragraph)}</p>")
+
+    def kpis(self, values: dict[str, str]) -> None:
+        """Add a row of headline numbers."""
+        cells = "".join(
+            f'<div class="kpi"><b>{html.escape(v)}</b>{html.escape(k)}</div>'
+            for k, v in values.items()
+        )
+        self.parts.append(f'<div class="kpis">{cells}</div>')
+
+    def table(self, frame: pd.DataFrame, *, caption: str = "", max_rows: int = 15) -> None:
+        """Add the first rows of a table."""
+        shown = frame.head(max_rows)
+        body = shown.to_html(index=False, border=0, float_format=lambda v: f"{v:,.3f}")
+        cap = f"<p class='note'>{html.escape(caption)}</p>" if caption else ""
+        more = (
+            f"<p class='note'>First {max_rows} of {len(frame):,} rows.</p>"
+            if len(frame) > max_rows
+            else ""
+        )
+        self.parts.append(cap + body + more)
+
+    def figure(self, fig: Any, caption: str) -> None:
+        """Add a matplotlib figure as an inline PNG, then close it."""
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        self.parts.append(
+            f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+
+
+def render(title: str, subtitle: str, sections: list[Section]) -> str:
+    """The whole page as one HTML string with no external resources."""
+    nav = "".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in sections)
+    body = "".join(
+        f'<section id="{s.key}"><h2>{html.escape(s.title)}</h2>{"".join(s.parts)}</section>'
+        for s in sections
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
+        f"<nav>{nav}</nav><main>{body}</main></body></html>"
+    )
