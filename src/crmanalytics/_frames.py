@@ -158,7 +158,16 @@ def time_unit_days(time_unit: TimeUnit) -> float:
     return units[time_unit]
 
 
-def epoch_day(column: str, schema: Mapping[str, Any] | None = None) -> nw.Expr:
+#: Backends where ``dt.timestamp`` exists and is fast (much faster than truncating).
+_TIMESTAMP_BACKENDS = (
+    nw.Implementation.PANDAS,
+    nw.Implementation.POLARS,
+    nw.Implementation.PYARROW,
+)
+_MICROSECONDS_PER_DAY = 86_400_000_000
+
+
+def epoch_day(column: str, frame: AnyFrame | Mapping[str, Any] | None = None) -> nw.Expr:
     """Expression for the calendar day of a datetime column, as days since 1970-01-01.
 
     Day boundaries are wall-clock midnights: a time-zone-aware column is read in its
@@ -168,21 +177,33 @@ def epoch_day(column: str, schema: Mapping[str, Any] | None = None) -> nw.Expr:
     ----------
     column : str
         A datetime column.
-    schema : mapping, optional
-        The frame's narwhals schema; needed to recognise a time-zone-aware column.
+    frame : narwhals frame or mapping, optional
+        The frame the expression will run on (preferred: it lets pandas, Polars and
+        PyArrow use a fast path), or just its schema; needed to recognise a
+        time-zone-aware column.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmanalytics._frames import epoch_day, from_native
     >>> f = from_native(pd.DataFrame({"t": pd.to_datetime(["1970-01-02 23:00"])}))
-    >>> f.select(epoch_day("t"))["t"].to_list()
+    >>> f.select(epoch_day("t", f))["t"].to_list()
     [1]
     """
+    implementation = None
+    schema: Mapping[str, Any] | None
+    if isinstance(frame, nw.DataFrame | nw.LazyFrame):
+        implementation = frame.implementation
+        schema = frame.collect_schema()
+    else:
+        schema = frame
     expr = nw.col(column)
     dtype = None if schema is None else schema.get(column)
     if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
         expr = expr.dt.replace_time_zone(None)
+    if implementation in _TIMESTAMP_BACKENDS:
+        # integer floor division: exact for instants before 1970 too
+        return (expr.dt.timestamp("us") // _MICROSECONDS_PER_DAY).cast(nw.Int64)
     seconds = (expr.dt.truncate("1d") - nw.lit(_EPOCH)).dt.total_seconds()
     return (seconds // _SECONDS_PER_DAY).cast(nw.Int64)
 

@@ -153,7 +153,6 @@ def sequential_rules(
     min_confidence = check_fraction(min_confidence, "min_confidence")
     min_lift = check_fraction(min_lift, "min_lift", high=math.inf)
 
-    schema = frame.collect_schema()
     counts = collect(
         frame.select(
             nw.col("customer_id").n_unique().alias("customers"),
@@ -177,7 +176,7 @@ def sequential_rules(
         .select(
             nw.col("customer_id").alias(_CUST),
             nw.col(item).alias(_ITEM),
-            epoch_day("timestamp", schema).alias(_DAY),
+            epoch_day("timestamp", frame).alias(_DAY),
         )
         .unique()
     )

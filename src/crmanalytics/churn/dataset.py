@@ -185,7 +185,7 @@ def _windows(windows: Sequence[int]) -> tuple[int, ...]:
 
 def _transaction_features(frame: Any, cut: int, spans: tuple[int, ...]) -> Any:
     longest = max(spans)
-    day = epoch_day("timestamp", frame.collect_schema())
+    day = epoch_day("timestamp", frame)
     past = frame.select(
         nw.col("customer_id"), day.alias("_day"), nw.col("amount").cast(nw.Float64)
     ).filter(nw.col("_day") <= cut)
@@ -247,7 +247,7 @@ def _distinct(frame: Any, column: str) -> list[str]:
 
 def _add_interaction_features(features: Any, inter: Any, cut: int, spans: tuple[int, ...]) -> Any:
     schema = inter.collect_schema()
-    day = epoch_day("timestamp", schema)
+    day = epoch_day("timestamp", inter)
     cols = [nw.col("customer_id"), nw.col("timestamp"), day.alias("_day"), nw.col("kind")]
     has_channel = "channel" in schema
     has_score = "score" in schema

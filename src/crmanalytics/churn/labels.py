@@ -44,9 +44,7 @@ def label_frame(frame: Any, cutoff: int, horizon: int) -> Any:
     >>> label_frame(t, 1, 5)["churned"].to_list()
     [True]
     """
-    days = frame.select(
-        nw.col("customer_id"), epoch_day("timestamp", frame.collect_schema()).alias("_day")
-    )
+    days = frame.select(nw.col("customer_id"), epoch_day("timestamp", frame).alias("_day"))
     acquired = days.filter(nw.col("_day") <= cutoff).select("customer_id").unique()
     returned = (
         days.filter((nw.col("_day") > cutoff) & (nw.col("_day") <= cutoff + horizon))
@@ -73,7 +71,7 @@ def warn_if_censored(frame: AnyFrame, cutoff: int, horizon: int) -> None:
     ...     "timestamp": pd.to_datetime(["1970-01-31"]), "amount": [1.0]}))
     >>> warn_if_censored(t, 1, 5)  # window ends 1970-01-07: observed, no warning
     """
-    last = collect(frame.select(epoch_day("timestamp", frame.collect_schema()).max()))
+    last = collect(frame.select(epoch_day("timestamp", frame).max()))
     last_day = last["timestamp"].to_list()[0]
     if last_day is None or pd.isna(last_day) or int(last_day) >= cutoff + horizon:
         return

@@ -167,7 +167,7 @@ def _interval_counts(
 ) -> tuple[nw.DataFrame[Any], nw.DataFrame[Any], Any, Any]:
     """Per-period counts of merged activity-interval starts and ends, and the day range."""
     group = keys[:-1]
-    day = epoch_day("timestamp", frame.collect_schema())
+    day = epoch_day("timestamp", frame)
     days = frame.select(*[nw.col(k) for k in keys], day.alias("_day")).unique()
     # Purchase on day d keeps the customer active at the ends of periods a..b:
     # a = P(d), b = P(d + inactivity) - 1 (empty when the customer lapses within P(d)).

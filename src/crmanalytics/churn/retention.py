@@ -77,7 +77,7 @@ def cohort_retention(transactions: Any, *, period: Period = "M") -> Any:
     """
     period = check_period(period)
     frame = validated(transactions, "transactions")
-    day = epoch_day("timestamp", frame.collect_schema())
+    day = epoch_day("timestamp", frame)
     days = frame.select(nw.col("customer_id"), day.alias("_day")).unique()
     active = with_period(days, "_day", period, "_period").select("customer_id", "_period").unique()
     first = active.group_by("customer_id").agg(nw.col("_period").min().alias("_cohort"))

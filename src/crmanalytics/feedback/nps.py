@@ -446,7 +446,7 @@ def _wall_clock(frame: AnyFrame, column: str) -> nw.Expr:
 def _period_key(frame: AnyFrame, period: str) -> nw.Expr:
     """Integer period index, computed in the caller's engine."""
     if period in ("D", "W"):
-        day = epoch_day("timestamp", frame.collect_schema())
+        day = epoch_day("timestamp", frame)
         # 1970-01-01 was a Thursday: shifting by 3 makes weeks start on Monday.
         return day if period == "D" else (day + 3) // 7
     stamp = _wall_clock(frame, "timestamp")

@@ -156,8 +156,7 @@ def lifecycle_stages(
     tx: Any = validated_transactions(transactions)
     _check_compatible(base, tx)
 
-    schema = tx.collect_schema()
-    tx = tx.with_columns(epoch_day("timestamp", schema).alias("_day"))
+    tx = tx.with_columns(epoch_day("timestamp", tx).alias("_day"))
     if observation_end is not None:
         tx = tx.filter(nw.col("_day") <= to_day_number(observation_end))
         ends = tx.select(nw.lit(to_day_number(observation_end)).alias("_end")).head(1)

@@ -89,7 +89,7 @@ def rfm_table(transactions: IntoFrameT, *, observation_end: DateLike | None = No
     """
     frame = validated_transactions(transactions)
     schema = frame.collect_schema()
-    frame = frame.with_columns(epoch_day("timestamp", schema).alias("_day"))
+    frame = frame.with_columns(epoch_day("timestamp", frame).alias("_day"))
     if observation_end is not None:
         end_day = to_day_number(observation_end)
         frame = frame.filter(nw.col("_day") <= end_day)

@@ -152,11 +152,10 @@ def customer_summary(
     """
     unit = time_unit_days(time_unit)
     frame = _validated(transactions)
-    schema = frame.collect_schema()
     daily = (
         frame.select(
             nw.col("customer_id"),
-            epoch_day("timestamp", schema).alias("_day"),
+            epoch_day("timestamp", frame).alias("_day"),
             nw.col("amount").cast(nw.Float64),
         )
         .group_by("customer_id", "_day")
