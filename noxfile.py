@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck docs`` is what CI runs."""
+"""Developer sessions: ``nox -s tests tests_pandas2 lint typecheck docs`` is what CI runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "tests_pandas2", "lint", "typecheck", "docs"]
 
 PYTHON = "3.11"
 
