@@ -95,6 +95,14 @@ def _run_report(args: argparse.Namespace) -> int:
     from crmanalytics.report._inputs import InputError, parse_columns, read_table
     from crmanalytics.report._progress import Progress
 
+    try:
+        import matplotlib
+    except ImportError as exc:  # pragma: no cover - the plot extra is missing
+        raise InputError(
+            "the report draws its figures with matplotlib, which is not installed; "
+            "install it with: python -m pip install 'crmanalytics[plot]'"
+        ) from exc
+    matplotlib.use("Agg")  # files only, never a window
     if args.demo:
         inputs = demo_inputs()
     elif not args.transactions:
