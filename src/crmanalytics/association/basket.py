@@ -197,14 +197,16 @@ def _sparse_onehot(baskets: np.ndarray[Any, Any], items: np.ndarray[Any, Any]) -
         col, labels = pd.factorize(items, sort=True)
     except TypeError:
         col, labels = pd.factorize(items)
+    # built as uint8 (pandas 2.2 deprecates a 0 fill value for a bool matrix), then
+    # cast to the sparse bool dtype mlxtend expects
     matrix = sparse.csr_matrix(
-        (np.ones(row.size, dtype=bool), (row, col)),
+        (np.ones(row.size, dtype=np.uint8), (row, col)),
         shape=(int(row.max()) + 1 if row.size else 0, len(labels)),
     )
     onehot: pd.DataFrame = cast(Any, pd.DataFrame).sparse.from_spmatrix(
         matrix, columns=pd.Index(labels)
     )
-    return onehot
+    return onehot.astype(pd.SparseDtype(bool, fill_value=False))
 
 
 def _empty_rules() -> pd.DataFrame:
