@@ -1,13 +1,54 @@
-"""Backend conversion helpers for tests (importable: tests/ is on pytest's pythonpath)."""
+"""Backend conversion helpers for tests (importable: tests/ is on pytest's pythonpath).
+
+PySpark joins the backends when ``CRM_TEST_SPARK=1`` (the ``spark`` nox session sets it):
+a local Spark (``local[2]``, UI off, bound to 127.0.0.1, session time zone UTC) is
+started once per test run and every backend-parity test runs on it too.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Any
 
 import pandas as pd
 
-#: Backends every analysis must accept; "polars-lazy" and "duckdb" are lazy.
-BACKENDS = ("pandas", "polars", "polars-lazy", "pyarrow", "duckdb")
+#: Backends that need nothing beyond the ``test`` extra.
+LOCAL_BACKENDS = ("pandas", "polars", "polars-lazy", "pyarrow", "duckdb")
+#: True in the ``spark`` nox session.
+SPARK_ENABLED = os.environ.get("CRM_TEST_SPARK") == "1"
+#: Backends every analysis must accept.
+BACKENDS = LOCAL_BACKENDS + (("pyspark",) if SPARK_ENABLED else ())
+#: Backends whose frames are lazy: results must come back lazy too.
+LAZY_BACKENDS = ("polars-lazy", "duckdb", "pyspark")
+
+
+@functools.cache
+def spark_session() -> Any:
+    """The test run's local Spark session, started on first use."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("crmanalytics-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.log.level", "ERROR")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _arrow(frame: pd.DataFrame) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def convert(frame: pd.DataFrame, backend: str) -> Any:
@@ -23,15 +64,24 @@ def convert(frame: pd.DataFrame, backend: str) -> Any:
 
         return pl.from_pandas(frame).lazy()
     if backend == "pyarrow":
-        import pyarrow as pa
-
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        return _arrow(frame)
     if backend == "duckdb":
         import duckdb
 
-        con = duckdb.connect()
-        return con.from_arrow(__import__("pyarrow").Table.from_pandas(frame, preserve_index=False))
+        return duckdb.connect().from_arrow(_arrow(frame))
+    if backend == "pyspark":
+        return spark_session().createDataFrame(_arrow(frame))
     raise ValueError(backend)
+
+
+def convert_pair(a: pd.DataFrame, b: pd.DataFrame, backend: str) -> tuple[Any, Any]:
+    """Two pandas frames in one backend (DuckDB: on one connection, so they can join)."""
+    if backend != "duckdb":
+        return convert(a, backend), convert(b, backend)
+    import duckdb
+
+    con = duckdb.connect()
+    return con.from_arrow(_arrow(a)), con.from_arrow(_arrow(b))
 
 
 def to_pandas(native: Any) -> pd.DataFrame:

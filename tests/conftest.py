@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from backends import BACKENDS, convert, to_pandas
+from backends import BACKENDS, SPARK_ENABLED, convert, to_pandas
 from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,6 +23,20 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile("ci")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On Spark (``CRM_TEST_SPARK=1``) run only the backend-parity tests."""
+    if not SPARK_ENABLED:
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_spark = callspec is not None and "pyspark" in callspec.params.values()
+        (keep if on_spark or item.get_closest_marker("parity") else drop).append(item)
+    config.hook.pytest_deselected(items=drop)
+    items[:] = keep
 
 
 @pytest.fixture(params=BACKENDS)

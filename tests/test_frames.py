@@ -20,6 +20,7 @@ from crmanalytics._frames import (
 )
 
 
+@pytest.mark.parity
 @given(
     st.lists(
         st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)),

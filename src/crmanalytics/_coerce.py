@@ -53,12 +53,16 @@ def is_helper(name: str) -> bool:
     return name.startswith(_HELPER)
 
 
+_SPARK = (nw.Implementation.PYSPARK, nw.Implementation.PYSPARK_CONNECT)
+
+
 def _can_parse(implementation: nw.Implementation) -> bool:
     return implementation in (
         nw.Implementation.PANDAS,
         nw.Implementation.POLARS,
         nw.Implementation.PYARROW,
         nw.Implementation.DUCKDB,
+        *_SPARK,
     )
 
 
@@ -114,8 +118,8 @@ def plan(
     )
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _quote(name: str, mark: str = '"') -> str:
+    return mark + name.replace(mark, mark * 2) + mark
 
 
 def _parse_pandas(values: pd.Series, target: Target) -> pd.Series:
@@ -149,6 +153,11 @@ def add_parsed(frame: AnyFrame, name: str, target: Target) -> AnyFrame:
 
         parsed = _parse_pandas(native.column(name).to_pandas(), target)
         parsed_native = native.append_column(helper, pa.Array.from_pandas(parsed))
+    elif implementation in _SPARK:  # try_cast yields NULL instead of failing
+        # text carries no zone: read it as wall-clock time, like the other backends
+        sql_type = "TIMESTAMP_NTZ" if target == "datetime" else "DOUBLE"
+        cast = f"try_cast({_quote(name, '`')} AS {sql_type}) AS {_quote(helper, '`')}"
+        parsed_native = native.selectExpr("*", cast)
     else:  # DuckDB: TRY_CAST yields NULL instead of failing.
         sql_type = "TIMESTAMP" if target == "datetime" else "DOUBLE"
         columns = ", ".join(_quote(c) for c in native.columns)

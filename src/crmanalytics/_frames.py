@@ -26,6 +26,8 @@ __all__ = [
     "epoch_day",
     "from_native",
     "is_lazy",
+    "lazy_like",
+    "result_like",
     "time_unit_days",
     "to_day_number",
     "to_native",
@@ -39,7 +41,6 @@ DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp | np.datetime64
 TimeUnit: TypeAlias = Literal["D", "W"]
 
 _EPOCH = dt.datetime(1970, 1, 1)  # naive on purpose: days are wall-clock days
-_SECONDS_PER_DAY = 86_400
 
 
 def from_native(native: Any) -> AnyFrame:
@@ -103,6 +104,47 @@ def is_lazy(frame: AnyFrame) -> bool:
     False
     """
     return isinstance(frame, nw.LazyFrame)
+
+
+def lazy_like(small: nw.DataFrame[Any], like: AnyFrame) -> nw.LazyFrame[Any]:
+    """Move a small collected frame into the engine of a lazy frame.
+
+    On PySpark the frame is created in ``like``'s own Spark session, so it can be
+    joined with ``like`` there; on DuckDB it lands on DuckDB's default connection.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import polars as pl
+    >>> from crmanalytics._frames import from_native, lazy_like
+    >>> small = from_native(pd.DataFrame({"a": [1]}))
+    >>> type(lazy_like(small, from_native(pl.LazyFrame({"b": [2]}))).to_native()).__name__
+    'LazyFrame'
+    """
+    implementation = like.implementation
+    if implementation.is_spark_like():
+        session = nw.to_native(like).sparkSession
+        return small.lazy(backend=implementation, session=session)
+    return small.lazy(backend=implementation)
+
+
+def result_like(small: nw.DataFrame[Any], like: AnyFrame) -> Any:
+    """Native result in the caller's frame type: lazy in gives lazy out.
+
+    ``small`` is a collected result of ``like``'s engine (or any eager frame when
+    ``like`` is lazy); a pandas result gets a fresh ``0..n-1`` index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import from_native, result_like
+    >>> f = from_native(pd.DataFrame({"a": [2, 1]}))
+    >>> result_like(f.sort("a"), f).index.tolist()
+    [0, 1]
+    """
+    if isinstance(like, nw.LazyFrame):
+        return nw.to_native(lazy_like(small, like))
+    return nw.to_native(nw.maybe_reset_index(small))
 
 
 def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
@@ -204,8 +246,24 @@ def epoch_day(column: str, frame: AnyFrame | Mapping[str, Any] | None = None) ->
     if implementation in _TIMESTAMP_BACKENDS:
         # integer floor division: exact for instants before 1970 too
         return (expr.dt.timestamp("us") // _MICROSECONDS_PER_DAY).cast(nw.Int64)
-    seconds = (expr.dt.truncate("1d") - nw.lit(_EPOCH)).dt.total_seconds()
-    return (seconds // _SECONDS_PER_DAY).cast(nw.Int64)
+    return _days_from_civil(expr.dt.year(), expr.dt.month(), expr.dt.day())
+
+
+def _days_from_civil(year: nw.Expr, month: nw.Expr, day: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 of a proleptic Gregorian date, in integer arithmetic.
+
+    The calendar algorithm of H. Hinnant ("chrono-compatible low-level date
+    algorithms"): it needs only the date parts, so it runs on every engine (PySpark
+    and DuckDB have no ``dt.timestamp``/``total_seconds`` in narwhals). Years from
+    0 onwards, where every quotient below is of non-negative numbers.
+    """
+    year64, month64, day64 = (part.cast(nw.Int64) for part in (year, month, day))
+    shifted = year64 - nw.when(month64 <= 2).then(1).otherwise(0)  # year from March
+    era = shifted // 400
+    year_of_era = shifted - era * 400
+    day_of_year = (153 * ((month64 + 9) % 12) + 2) // 5 + day64 - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return (era * 146_097 + day_of_era - 719_468).cast(nw.Int64)
 
 
 def to_day_number(value: DateLike) -> int:

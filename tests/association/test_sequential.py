@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -130,13 +130,15 @@ def make_tx(events: list[tuple[int, str, int, int]]) -> pd.DataFrame:
     span=st.one_of(st.none(), st.integers(0, 12)),
     min_support=st.sampled_from([0.0, 0.1, 0.3, 0.5]),
     min_confidence=st.sampled_from([0.0, 0.5]),
+    counting=st.sampled_from(["local", "engine"]),
 )
-def test_matches_brute_force(
+def test_matches_brute_force(  # noqa: PLR0917 - hypothesis passes them by name
     events: list[tuple[int, str, int, int]],
     min_gap: int,
     span: int | None,
     min_support: float,
     min_confidence: float,
+    counting: Literal["local", "engine"],
 ) -> None:
     tx = make_tx(events)
     max_gap = None if span is None else min_gap + span
@@ -146,6 +148,7 @@ def test_matches_brute_force(
         max_gap=None if max_gap is None else pd.Timedelta(days=max_gap),
         min_support=min_support,
         min_confidence=min_confidence,
+        counting=counting,
     )
     want = brute_force(
         tx,
@@ -221,14 +224,21 @@ def random_log(seed: int, n: int = 400) -> pd.DataFrame:
     )
 
 
-def test_backend_parity(backend: str, to_backend: Any, as_pandas: Any) -> None:
+@pytest.mark.parametrize("counting", ["auto", "local", "engine"])
+def test_backend_parity(
+    backend: str, counting: Literal["auto", "local", "engine"], to_backend: Any, as_pandas: Any
+) -> None:
     tx = random_log(0)
-    want = sequential_rules(tx, min_support=0.05, max_gap=30)
+    want = sequential_rules(tx, min_support=0.05, max_gap=30, counting="local")
     native = to_backend(tx, backend)
-    got = sequential_rules(native, min_support=0.05, max_gap=30)
+    got = sequential_rules(native, min_support=0.05, max_gap=30, counting=counting)
     assert type(got).__module__.split(".")[0] == type(native).__module__.split(".")[0]
     assert len(want) > 5
     assert_same_rules(as_pandas(got), want)
+    # same order too: customers, confidence, then the items, all deterministic
+    assert as_pandas(got)[["antecedent", "consequent"]].values.tolist() == (
+        want[["antecedent", "consequent"]].values.tolist()
+    )
 
 
 def test_input_not_mutated() -> None:
@@ -302,6 +312,7 @@ def test_unreadable_timestamp_is_rejected() -> None:
         ({"min_support": 1.5}, r"min_support must lie in \[0, 1\]"),
         ({"min_lift": -1.0}, "min_lift must lie in"),
         ({"max_gap": "90d"}, "max_gap must be a pandas.Timedelta"),
+        ({"counting": "gpu"}, "counting must be .auto., .local. or .engine."),
     ],
 )
 def test_bad_options_say_which_and_why(kwargs: dict[str, Any], message: str) -> None:

@@ -39,18 +39,6 @@ def make_transactions() -> Callable[..., pd.DataFrame]:
 def to_backend_pair() -> Callable[[pd.DataFrame, pd.DataFrame, str], tuple[Any, Any]]:
     """Two pandas frames in one backend (DuckDB: on the same connection, so they join)."""
 
-    def convert_pair(a: pd.DataFrame, b: pd.DataFrame, backend: str) -> tuple[Any, Any]:
-        from backends import convert
-
-        if backend != "duckdb":
-            return convert(a, backend), convert(b, backend)
-        import duckdb
-        import pyarrow as pa
-
-        con = duckdb.connect()
-        return (
-            con.from_arrow(pa.Table.from_pandas(a, preserve_index=False)),
-            con.from_arrow(pa.Table.from_pandas(b, preserve_index=False)),
-        )
+    from backends import convert_pair
 
     return convert_pair

@@ -143,7 +143,10 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if column == "period":
-            out[column] = pd.to_datetime(out[column]).astype("datetime64[us]")
+            stamps = pd.to_datetime(out[column])
+            if stamps.dt.tz is not None:  # Spark: session-zone (UTC) timestamps
+                stamps = stamps.dt.tz_convert(None)
+            out[column] = stamps.astype("datetime64[us]")
         elif column in RESULT:
             out[column] = out[column].astype(float)
         else:

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from backends import BACKENDS, convert, to_pandas
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,6 +77,7 @@ def _outcome(native):
     return table, [(r.rows_in, r.rows_dropped, r.dropped) for r in reports]
 
 
+@pytest.mark.parity
 @given(transaction_frames(clean=False))
 def test_backends_agree(frame):
     reference_table, reference_report = _outcome(convert(frame, "pandas"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,15 +36,3 @@ def transactions() -> pd.DataFrame:
 def sort_by_customer(frame: pd.DataFrame) -> pd.DataFrame:
     """Order rows by customer_id and forget the index, for comparisons."""
     return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
-
-
-def duckdb_pair(a: pd.DataFrame, b: pd.DataFrame) -> tuple[Any, Any]:
-    """Two DuckDB relations on one connection (joins need a shared connection)."""
-    import duckdb
-    import pyarrow as pa
-
-    con = duckdb.connect()
-    return (
-        con.from_arrow(pa.Table.from_pandas(a, preserve_index=False)),
-        con.from_arrow(pa.Table.from_pandas(b, preserve_index=False)),
-    )

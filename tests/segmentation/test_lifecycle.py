@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import polars as pl
 import pytest
+from backends import convert_pair
 
 from crmanalytics.errors import SchemaError
 from crmanalytics.segmentation import LIFECYCLE_STAGES, lifecycle_stages
 
-from .conftest import duckdb_pair, make_transactions, sort_by_customer
+from .conftest import make_transactions, sort_by_customer
 
 END = "2024-06-30"
 
@@ -94,10 +95,7 @@ def test_backend_parity(backend: str, to_backend, as_pandas) -> None:
     tx = make_transactions(3)
     customers = pd.DataFrame({"customer_id": list(range(45))})
     want = sort_by_customer(lifecycle_stages(customers, tx))
-    if backend == "duckdb":
-        native_c, native_t = duckdb_pair(customers, tx)
-    else:
-        native_c, native_t = to_backend(customers, backend), to_backend(tx, backend)
+    native_c, native_t = convert_pair(customers, tx, backend)
     out = lifecycle_stages(native_c, native_t)
     assert type(out) is type(native_c)
     got = sort_by_customer(as_pandas(out))

@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from backends import BACKENDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -151,10 +152,8 @@ def test_online_retail_matches_duckdb_sql(online_retail_raw: pd.DataFrame) -> No
     np.testing.assert_allclose(got["monetary"], want["monetary"], rtol=1e-9, atol=1e-6)
 
 
-BACKENDS = ("pandas", "polars", "polars-lazy", "pyarrow", "duckdb")
-
-
 # to_backend / as_pandas are stateless functions, safe to share across examples.
+@pytest.mark.parity
 @settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), bins=st.integers(2, 9))
 def test_scores_backend_parity_property(seed: int, bins: int, to_backend, as_pandas) -> None:

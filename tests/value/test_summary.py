@@ -9,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 import pytest
+from backends import LAZY_BACKENDS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -129,7 +130,7 @@ def test_backend_parity(backend: str, to_backend, as_pandas, cdnow: pd.DataFrame
     small = cdnow[cdnow["customer_id"] <= 300]
     native = to_backend(small, backend)
     got = customer_summary(native, calibration_end="1997-09-30", time_unit="W")
-    if backend in ("polars-lazy", "duckdb"):
+    if backend in LAZY_BACKENDS:
         import narwhals.stable.v2 as nw
 
         assert isinstance(nw.from_native(got), nw.LazyFrame)  # lazy in, lazy out

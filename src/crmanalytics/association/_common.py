@@ -10,7 +10,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from crmanalytics._frames import AnyFrame, from_native, is_lazy, to_native
+from crmanalytics._frames import AnyFrame, from_native, result_like
 from crmanalytics.schema import require_columns, validate_transactions
 
 __all__ = ["check_fraction", "has_columns", "native_result", "validated", "whole_days"]
@@ -72,7 +72,4 @@ def native_result(columns: Mapping[str, Any], eager: nw.DataFrame[Any], like: An
     is a collected frame of the caller's engine, giving the eager backend; a lazy input
     gets a lazy result of the same engine.
     """
-    out = nw.from_dict(dict(columns), backend=eager.implementation)
-    if is_lazy(like):
-        return to_native(out.lazy(backend=like.implementation))
-    return to_native(out)
+    return result_like(nw.from_dict(dict(columns), backend=eager.implementation), like)

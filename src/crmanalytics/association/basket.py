@@ -27,7 +27,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from crmanalytics._frames import collect, is_lazy, to_native
+from crmanalytics._frames import collect, is_lazy, result_like, to_native
 from crmanalytics.association._common import check_fraction, validated
 from crmanalytics.errors import DataQualityWarning
 
@@ -145,7 +145,9 @@ def basket_rules(
     if max_len is not None and max_len < 1:
         raise ValueError(f"max_len must be at least 1, got {max_len}")
 
-    nulls = collect(frame.select((nw.col(item).is_null() | nw.col(basket).is_null()).sum()))
+    nulls = collect(
+        frame.select((nw.col(item).is_null() | nw.col(basket).is_null()).cast(nw.Int64).sum())
+    )
     n_null = int(nulls.item())
     if n_null:
         warnings.warn(
@@ -184,7 +186,7 @@ def basket_rules(
         )
     out = nw.from_native(as_lists, eager_only=True)
     if is_lazy(frame):
-        return to_native(out.lazy(backend=frame.implementation))
+        return result_like(out, frame)
     return to_native(nw.from_arrow(out, backend=frame.implementation))
 
 

@@ -14,7 +14,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from crmanalytics._frames import AnyFrame, DateLike, from_native, to_day_number
+from crmanalytics._frames import AnyFrame, DateLike, from_native, result_like, to_day_number
 from crmanalytics.schema import validate_interactions, validate_transactions
 
 __all__ = ["check_days", "native_result", "small_frame", "validated"]
@@ -92,10 +92,8 @@ def small_frame(data: Mapping[str, Sequence[Any] | np.ndarray[Any, Any]], like: 
     """
     impl = like.implementation
     if isinstance(like, nw.LazyFrame):
-        if impl.is_polars():
-            return nw.to_native(nw.from_dict(dict(data), backend=impl).lazy())
-        eager = nw.from_dict(dict(data), backend=nw.Implementation.PANDAS)
-        return nw.to_native(eager.lazy(backend=impl))
+        eager = nw.from_dict(dict(data), backend="polars" if impl.is_polars() else "pandas")
+        return result_like(eager, like)
     return nw.to_native(nw.from_dict(dict(data), backend=impl))
 
 

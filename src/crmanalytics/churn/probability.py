@@ -20,11 +20,12 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
+import pandas as pd
 
-from crmanalytics._frames import collect, from_native
+from crmanalytics._frames import from_native
 from crmanalytics.schema import require_columns
 from crmanalytics.value import BetaGeoModel, BetaGeoParams
-from crmanalytics.value._inputs import attach_column
+from crmanalytics.value._inputs import Array, Columns, score_rows
 
 __all__ = ["churn_probability", "p_alive_expr"]
 
@@ -46,9 +47,11 @@ def churn_probability(model: BetaGeoModel, summary: Any) -> Any:
     Returns
     -------
     dataframe
-        ``customer_id`` and ``churn_probability`` in the summary's frame type (lazy
-        stays lazy), in the summary's row order. The summary is collected once (it has
-        one row per customer).
+        ``customer_id`` and ``churn_probability`` in the summary's frame type. An eager
+        summary is collected once and the result keeps its row order. A lazy one
+        (Polars lazy, PySpark) stays lazy: only its distinct (``frequency``,
+        ``recency``, ``T``) rows are collected and scored, and the scores are joined
+        back in the engine, in the engine's row order.
 
     Raises
     ------
@@ -73,12 +76,19 @@ def churn_probability(model: BetaGeoModel, summary: Any) -> Any:
     >>> list(p.columns), round(float(p["churn_probability"].mean()), 3)
     (['customer_id', 'churn_probability'], 0.187)
     """
-    frame = from_native(summary)
-    require_columns(frame, "customer summary", ["customer_id", *_BTYD], purpose="churn_probability")
-    eager = collect(frame.select("customer_id", *_BTYD))
-    alive = np.asarray(model.probability_alive(eager), dtype=np.float64)
-    ids = eager["customer_id"].to_numpy()
-    return attach_column(summary, ids, "churn_probability", 1.0 - alive)
+    require_columns(
+        from_native(summary),
+        "customer summary",
+        ["customer_id", *_BTYD],
+        purpose="churn_probability",
+    )
+    model._params()  # fail early when the model is not fitted
+
+    def churned(cols: Columns) -> Array:
+        alive = model.probability_alive(pd.DataFrame({n: cols[n] for n in _BTYD}))
+        return 1.0 - np.asarray(alive, dtype=np.float64)
+
+    return score_rows(summary, _BTYD, "churn_probability", churned)
 
 
 def p_alive_expr(params: BetaGeoParams) -> nw.Expr:

@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import AnyFrame, collect, from_native, is_lazy, to_native
+from crmanalytics._frames import AnyFrame, collect, from_native, result_like
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
 from crmanalytics.schema import require_columns, validate_interactions
 
@@ -221,6 +221,4 @@ def as_caller_type(result: nw.DataFrame[Any], source: AnyFrame) -> Any:
         },
         backend=backend,
     )
-    if is_lazy(source):
-        return to_native(rebuilt.lazy(backend=source.implementation))
-    return to_native(rebuilt)
+    return result_like(rebuilt, source)

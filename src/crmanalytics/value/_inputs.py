@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import AnyFrame, collect, from_native, is_lazy, to_native
+from crmanalytics._frames import AnyFrame, collect, from_native, lazy_like, result_like, to_native
 from crmanalytics.errors import Problem, SchemaError
 
-__all__ = ["Columns", "attach_column", "distinct_rows", "read_summary"]
+__all__ = ["Array", "Columns", "distinct_rows", "read_summary", "score_rows"]
 
-Columns = dict[str, npt.NDArray[np.float64]]
+Array = npt.NDArray[np.float64]
+Columns = dict[str, Array]
 _FIX = "build the summary with crmanalytics.value.customer_summary"
 
 
@@ -97,18 +98,38 @@ def distinct_rows(summary: Any, weights: str | None) -> Columns:
     return cols
 
 
-def attach_column(summary: Any, ids: npt.NDArray[Any], name: str, values: Any) -> Any:
-    """Frame ``customer_id, <name>`` in the summary's native type (lazy stays lazy)."""
+def score_rows(
+    summary: Any, names: Sequence[str], name: str, score: Callable[[Columns], Array]
+) -> Any:
+    """Frame ``customer_id, <name>`` in the summary's native type (lazy stays lazy).
+
+    ``score`` maps the checked columns ``names`` to one float per row. An eager summary
+    is scored row by row. A lazy one (Polars lazy, PySpark) is scored on its *distinct*
+    ``names`` rows only, collected from the engine, and the scores are joined back to
+    the customers there: only that small table crosses the engine boundary. DuckDB
+    relations cannot join across connections, so they are collected and scored row
+    by row, with the result on DuckDB's default connection.
+    """
     frame = from_native(summary)
+    _require(frame, ["customer_id", *names])
+    if isinstance(frame, nw.LazyFrame) and not frame.implementation.is_duckdb():
+        distinct = collect(frame.select(*names).unique())
+        cols: Columns = {n: distinct[n].to_numpy().astype(np.float64) for n in names}
+        check_btyd(cols)
+        scored = distinct.with_columns(
+            nw.new_series(name, score(cols), nw.Float64, backend=distinct.implementation)
+        )
+        joined = frame.select("customer_id", *names).join(
+            lazy_like(scored, frame), on=list(names), how="left"
+        )
+        return to_native(joined.select("customer_id", name))
+    cols = read_summary(summary, names, with_ids=True)
     base = collect(frame.select("customer_id")).head(0)
     impl = base.implementation
     data = {
         "customer_id": nw.new_series(
-            "customer_id", ids, dtype=base.schema["customer_id"], backend=impl
+            "customer_id", cols["customer_id"], dtype=base.schema["customer_id"], backend=impl
         ),
-        name: nw.new_series(name, np.asarray(values, dtype=np.float64), backend=impl),
+        name: nw.new_series(name, np.asarray(score(cols), dtype=np.float64), backend=impl),
     }
-    result = nw.from_dict(data, backend=impl)
-    if is_lazy(frame):
-        return to_native(result.lazy(backend=frame.implementation))
-    return to_native(result)
+    return result_like(nw.from_dict(data, backend=impl), frame)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from crmanalytics.value._bgnbd_math import conditional_expected_purchases
-from crmanalytics.value._inputs import attach_column, read_summary
+from crmanalytics.value._inputs import Array, Columns, score_rows
 from crmanalytics.value.bgnbd import BetaGeoModel
 from crmanalytics.value.gamma_gamma import GammaGammaModel
 
@@ -72,7 +72,10 @@ def customer_lifetime_value(
     -------
     dataframe
         ``customer_id`` and ``clv``, one row per summary row, in the caller's frame
-        type (a lazy input gives a lazy result; the inputs are collected once).
+        type. An eager summary is collected once and keeps its row order. A lazy
+        one (Polars lazy, PySpark) stays lazy: only its distinct (``frequency``,
+        ``recency``, ``T``, ``monetary_value``) rows are collected and valued, and
+        the values are joined back in the engine, in the engine's row order.
 
     Notes
     -----
@@ -103,13 +106,19 @@ def customer_lifetime_value(
     if not np.isfinite(discount_rate) or discount_rate <= -1:
         raise ValueError(f"discount_rate must be > -1, got {discount_rate!r}")
     params = purchase_model._params()
-    cols = read_summary(summary, ["frequency", "recency", "T", "monetary_value"], with_ids=True)
-    spend = spend_model._spend(cols["frequency"], cols["monetary_value"])
-    x, t_x, T = cols["frequency"], cols["recency"], cols["T"]
-    value = np.zeros_like(x)
-    previous = np.zeros_like(x)
-    for k in range(1, int(periods) + 1):
-        cumulative = conditional_expected_purchases(params, x, t_x, T, k * period_length)
-        value += spend * (cumulative - previous) / (1.0 + discount_rate) ** k
-        previous = cumulative
-    return attach_column(summary, cols["customer_id"], "clv", value)
+    spend_model._params()  # fail early when the spend model is not fitted
+
+    def discounted_value(cols: Columns) -> Array:
+        spend = spend_model._spend(cols["frequency"], cols["monetary_value"])
+        x, t_x, T = cols["frequency"], cols["recency"], cols["T"]
+        value = np.zeros_like(x)
+        previous = np.zeros_like(x)
+        for k in range(1, int(periods) + 1):
+            cumulative = conditional_expected_purchases(params, x, t_x, T, k * period_length)
+            value += spend * (cumulative - previous) / (1.0 + discount_rate) ** k
+            previous = cumulative
+        return value
+
+    return score_rows(
+        summary, ["frequency", "recency", "T", "monetary_value"], "clv", discounted_value
+    )
