@@ -104,7 +104,9 @@ def test_backend_parity(backend: str, to_backend: Any, as_pandas: Any) -> None:
     )
     want = next_best_items(hist, rules)
     got = next_best_items(to_backend(hist, backend), rules)
-    pd.testing.assert_frame_equal(as_pandas(got).reset_index(drop=True), want, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        as_pandas(got).reset_index(drop=True), want, check_dtype=False, rtol=1e-9
+    )
 
 
 def test_input_not_mutated() -> None:

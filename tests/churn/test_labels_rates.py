@@ -79,7 +79,7 @@ def test_labels_backend_parity(backend: str, make_transactions) -> None:
     t = make_transactions(4)
     expected = churn_labels(t, cutoff="2023-08-31", horizon=60)
     got = to_pandas(churn_labels(convert(t, backend), cutoff="2023-08-31", horizon=60))
-    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9)
 
 
 def test_labels_warn_when_window_passes_end_of_data() -> None:
@@ -221,7 +221,7 @@ def test_rate_backend_parity(backend: str, make_transactions, by: str | None) ->
     before = t.copy()
     expected = churn_rate(t, period="M", inactivity=60, by=by)
     got = to_pandas(churn_rate(convert(t, backend), period="M", inactivity=60, by=by))
-    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9)
     pd.testing.assert_frame_equal(t, before)
 
 

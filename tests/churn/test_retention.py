@@ -127,7 +127,7 @@ def test_backend_parity(backend: str, make_transactions, period: str) -> None:
     expected = cohort_retention(t, period=period)
     native = convert(t, backend)
     got = to_pandas(cohort_retention(native, period=period))
-    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9)
     pd.testing.assert_frame_equal(t, before)  # input untouched
 
 

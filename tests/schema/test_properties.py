@@ -85,7 +85,7 @@ def test_backends_agree(frame):
         table, report = _outcome(convert(frame, backend))
         assert report == reference_report, backend
         pd.testing.assert_frame_equal(
-            table, reference_table, check_dtype=False, check_index_type=False
+            table, reference_table, check_dtype=False, check_index_type=False, rtol=1e-9
         )
 
 

@@ -105,7 +105,9 @@ def test_backend_parity(backend: str, to_backend, as_pandas, transactions: pd.Da
     out = rfm_table(native, observation_end="2023-04-15")
     assert type(out) is type(native)
     want = reference_rfm(transactions, pd.Timestamp("2023-04-15"))
-    pd.testing.assert_frame_equal(sort_by_customer(as_pandas(out)), want, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        sort_by_customer(as_pandas(out)), want, check_dtype=False, rtol=1e-9
+    )
 
 
 def test_does_not_mutate_input(transactions: pd.DataFrame) -> None:
@@ -163,4 +165,4 @@ def test_scores_backend_parity_property(seed: int, bins: int, to_backend, as_pan
     want = sort_by_customer(rfm_scores(rfm_table(tx), bins=bins))
     for name in BACKENDS:
         got = sort_by_customer(as_pandas(rfm_scores(rfm_table(to_backend(tx, name)), bins=bins)))
-        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-9)

@@ -84,7 +84,9 @@ def test_backend_parity(backend: str, to_backend, as_pandas, transactions: pd.Da
     native = to_backend(transactions, backend)
     out = rfm_scores(rfm_table(native))
     assert type(out) is type(native)
-    pd.testing.assert_frame_equal(sort_by_customer(as_pandas(out)), want, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        sort_by_customer(as_pandas(out)), want, check_dtype=False, rtol=1e-9
+    )
 
 
 @pytest.mark.parametrize("bins", [1, 10, 2.5, True])

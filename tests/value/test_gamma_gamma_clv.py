@@ -157,7 +157,10 @@ def test_clv_returns_the_callers_frame_type(
     expected = customer_lifetime_value(cdnow_weeks, bg, gg)
     assert nw.from_native(got).implementation == nw.from_native(native).implementation
     pd.testing.assert_frame_equal(
-        as_pandas(got).sort_values("customer_id", ignore_index=True), expected, check_dtype=False
+        as_pandas(got).sort_values("customer_id", ignore_index=True),
+        expected,
+        check_dtype=False,
+        rtol=1e-9,
     )
 
 

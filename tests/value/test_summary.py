@@ -136,7 +136,10 @@ def test_backend_parity(backend: str, to_backend, as_pandas, cdnow: pd.DataFrame
         assert isinstance(nw.from_native(got), nw.LazyFrame)  # lazy in, lazy out
     expected = customer_summary(small, calibration_end="1997-09-30", time_unit="W")
     pd.testing.assert_frame_equal(
-        as_pandas(got).reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+        as_pandas(got).reset_index(drop=True),
+        expected.reset_index(drop=True),
+        check_dtype=False,
+        rtol=1e-9,
     )
 
 
