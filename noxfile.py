@@ -34,7 +34,8 @@ def _java_major() -> int:
     """Major version of the ``java`` on PATH, 0 when there is none."""
     if shutil.which("java") is None:
         return 0
-    banner = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    done = subprocess.run(["java", "-version"], check=False, capture_output=True, text=True)
+    banner = done.stderr
     found = re.search(r'version "(\d+)', banner)
     return int(found.group(1)) if found else 0
 

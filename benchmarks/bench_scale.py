@@ -3,7 +3,7 @@
 Run from the repository root (about 15 minutes on 2 cores; needs about 12 GB of memory):
 
     PYTHONPATH=src python benchmarks/bench_scale.py
-    PYTHONPATH=src python benchmarks/bench_scale.py --rows 1000000 10000000   # a subset
+    PYTHONPATH=src python benchmarks/bench_scale.py --rows 1000000 10000000 --inputs duckdb
 
 For each size it writes a Parquet file of synthetic transactions once (under
 ``benchmarks/.cache``, not committed), then times ``customer_summary``, ``rfm_table`` and
@@ -96,6 +96,7 @@ def run(path: Path, backend: str, call: str) -> dict[str, float]:
     from crmanalytics.segmentation import rfm_table
     from crmanalytics.value import customer_summary
 
+    __import__({"pandas": "pandas", "polars": "polars", "duckdb": "duckdb"}[backend])
     t0 = time.perf_counter()
     frame = load(path, backend)
     loaded = time.perf_counter() - t0
@@ -137,19 +138,22 @@ def measure(rows: int, backend: str, call: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=list(SIZES))
+    parser.add_argument("--inputs", nargs="*", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument("--case", nargs=3, metavar=("ROWS", "BACKEND", "CALL"))
     args = parser.parse_args()
     if args.case:
         rows, backend, call = args.case
         print(json.dumps(run(synthetic(int(rows)), backend, call)))
         return
-    print(f"{'rows':>11} {'input':<7} {'call':<17} {'load s':>7} {'call s':>7} "
-          f"{'RSS loaded MB':>14} {'peak RSS MB':>12} {'out rows':>10}")
+    print(
+        f"{'rows':>11} {'input':<7} {'call':<17} {'load s':>7} {'call s':>7} "
+        f"{'RSS loaded MB':>14} {'peak RSS MB':>12} {'out rows':>10}"
+    )
     per_million: dict[tuple[str, str], list[str]] = {}
     for rows in args.rows:
         synthetic(rows)
         for call in CALLS:
-            for backend in BACKENDS:
+            for backend in args.inputs:
                 f = measure(rows, backend, call)
                 print(
                     f"{rows:>11,} {backend:<7} {call:<17} {f['load_s']:>7.2f} "

@@ -7,7 +7,7 @@ reference page of the documentation are all generated from these declarations.
 
 ``validate_customers``, ``validate_transactions`` and ``validate_interactions`` are the
 only entry points for raw data. They accept any dataframe narwhals understands (pandas,
-Polars eager or lazy, PyArrow, DuckDB), rename the caller's columns to the canonical
+Polars eager or lazy, PyArrow, DuckDB, PySpark), rename the caller's columns to the canonical
 names, coerce types, check every rule, and return the same kind of frame they were given
 (a lazy frame stays lazy). Every broken rule is reported at once in a
 :class:`~crmanalytics.errors.SchemaError`; with ``invalid="drop"`` the offending rows are
