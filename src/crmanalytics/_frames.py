@@ -233,7 +233,7 @@ def epoch_day(column: str, frame: AnyFrame | Mapping[str, Any] | None = None) ->
     >>> f.select(epoch_day("t", f))["t"].to_list()
     [1]
     """
-    implementation = None
+    implementation: nw.Implementation | None = None
     schema: Mapping[str, Any] | None
     if isinstance(frame, nw.DataFrame | nw.LazyFrame):
         implementation = frame.implementation

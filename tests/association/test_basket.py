@@ -86,6 +86,14 @@ def test_backend_parity(backend: str, to_backend: Any, as_pandas: Any) -> None:
     pd.testing.assert_frame_equal(canonical(got), want, rtol=1e-12)
 
 
+def test_numpy_string_items_in_an_object_column() -> None:
+    # np.str_ values (from numpy sampling) once reached mlxtend, which calls int() on them
+    tx = as_line_items([["a", "b"], ["a", "b"], ["c"]])
+    tx["product_id"] = pd.Series([np.str_(v) for v in tx["product_id"]], dtype=object)
+    got = basket_rules(tx, min_support=0.5)
+    assert sorted(next(iter(a)) for a in got["antecedents"]) == ["a", "b"]
+
+
 def test_null_items_warn() -> None:
     tx = as_line_items([["a", "b"], ["a", "b"]])
     tx.loc[0, "product_id"] = None

@@ -206,7 +206,10 @@ def _sparse_onehot(baskets: np.ndarray[Any, Any], items: np.ndarray[Any, Any]) -
         shape=(int(row.max()) + 1 if row.size else 0, len(labels)),
     )
     onehot: pd.DataFrame = cast(Any, pd.DataFrame).sparse.from_spmatrix(
-        matrix, columns=pd.Index(labels)
+        # Python values as names: mlxtend turns numpy scalars into ints, which fails
+        # for numpy strings (np.str_ items in an object column)
+        matrix,
+        columns=pd.Index([v.item() if isinstance(v, np.generic) else v for v in labels]),
     )
     return onehot.astype(pd.SparseDtype(bool, fill_value=False))
 
