@@ -821,8 +821,14 @@ def _page_views(
 
 def _stamps(origin: pd.Timestamp, days: FloatArray) -> pd.DatetimeIndex:
     """Timestamps ``origin + days`` floored to the second (NaN gives NaT), in microseconds."""
-    offsets = pd.to_timedelta(np.floor(days * _SECONDS_PER_DAY), unit="s")
-    return pd.DatetimeIndex(origin + offsets).as_unit("us")
+    seconds = np.floor(np.asarray(days, dtype=np.float64) * _SECONDS_PER_DAY)
+    known = np.isfinite(seconds)
+    # integer arithmetic only: pandas 2.2's float-to-timedelta path can warn about a
+    # spurious overflow on NaN
+    stamps = np.full(seconds.shape, np.datetime64("NaT"), dtype="datetime64[us]")
+    start = origin.to_datetime64().astype("datetime64[us]")
+    stamps[known] = start + seconds[known].astype(np.int64).astype("timedelta64[s]")
+    return pd.DatetimeIndex(stamps)
 
 
 def _transactions_frame(
