@@ -12,6 +12,7 @@ Examples
 '0.1.0.dev0'
 """
 
+from crmanalytics._results import ConfidenceInterval
 from crmanalytics._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["ConfidenceInterval", "__version__"]

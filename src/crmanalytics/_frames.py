@@ -1,25 +1,58 @@
 """Dataframe plumbing shared by every analysis (internal).
 
 crmanalytics accepts any dataframe narwhals understands (pandas, Polars eager and lazy,
-PyArrow tables, DuckDB relations, PySpark) and hands back the caller's type. These
-helpers convert at the public boundary, turn timestamps into whole days, and collect
+PyArrow tables, DuckDB relations, PySpark) and hands back the caller's type. This
+module is the one way in and the one way out of every public function:
+
+* :func:`validated` checks a caller's frame against its canonical table (with the
+  caller's ``columns=`` mapping and the extra columns the function needs) and hands
+  back narwhals;
+* :func:`to_caller` returns any result in the caller's type: lazy in gives lazy out,
+  and a new pandas table gets a fresh ``0..n-1`` index.
+
+Between the two, the work is narwhals expressions in the caller's engine and small
+numpy kernels. The helpers below also turn timestamps into whole days and collect
 small results to numpy. Nothing here knows about customers or products.
+
+Examples
+--------
+A public analysis reads the same way everywhere:
+
+>>> import pandas as pd
+>>> import narwhals.stable.v2 as nw
+>>> from crmanalytics._frames import to_caller, validated
+>>> def spend_per_customer(transactions, *, columns=None):
+...     frame = validated(transactions, "transactions", columns=columns,
+...                       purpose="spend_per_customer")
+...     result = frame.group_by("customer_id").agg(nw.col("amount").sum()).sort("customer_id")
+...     return to_caller(result, transactions)
+>>> raw = pd.DataFrame({"who": [2, 1, 2], "when": ["2024-01-01"] * 3, "amount": [1.0, 2, 3]})
+>>> spend_per_customer(raw, columns={"customer_id": "who", "timestamp": "when"})
+   customer_id  amount
+0            1     2.0
+1            2     4.0
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from narwhals.exceptions import DuplicateError
+from narwhals.stable.v2.typing import IntoFrameT
+
+if TYPE_CHECKING:
+    from crmanalytics.schema import Invalid
 
 __all__ = [
     "AnyFrame",
     "DateLike",
+    "TableName",
     "TimeUnit",
     "collect",
     "day_to_timestamp",
@@ -29,9 +62,11 @@ __all__ = [
     "lazy_like",
     "result_like",
     "time_unit_days",
+    "to_caller",
     "to_day_number",
     "to_native",
     "to_numpy",
+    "validated",
 ]
 
 #: A narwhals frame, eager or lazy.
@@ -39,6 +74,8 @@ AnyFrame: TypeAlias = nw.DataFrame[Any] | nw.LazyFrame[Any]
 #: Anything accepted where a date is expected.
 DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp | np.datetime64
 TimeUnit: TypeAlias = Literal["D", "W"]
+#: The canonical tables.
+TableName: TypeAlias = Literal["customers", "transactions", "interactions"]
 
 _EPOCH = dt.datetime(1970, 1, 1)  # naive on purpose: days are wall-clock days
 _SECONDS_PER_DAY = 86_400
@@ -71,8 +108,11 @@ def from_native(native: Any) -> AnyFrame:
     """
     if isinstance(native, nw.DataFrame | nw.LazyFrame):
         return native
+    _check_unique_names(native)
     try:
         wrapped: AnyFrame = nw.from_native(native)
+    except DuplicateError as exc:
+        raise _duplicate_names_error(str(exc)) from exc
     except TypeError as exc:  # pragma: no cover - message rewording only
         raise TypeError(
             f"expected a dataframe (pandas, Polars, PyArrow, DuckDB or PySpark), "
@@ -309,3 +349,213 @@ def day_to_timestamp(day: int) -> pd.Timestamp:
     Timestamp('1970-01-11 00:00:00')
     """
     return pd.Timestamp(_EPOCH) + pd.Timedelta(days=int(day))
+
+
+def _duplicate_names_error(detail: str) -> Exception:
+    from crmanalytics.errors import Problem, SchemaError
+
+    return SchemaError(
+        "input",
+        [
+            Problem(
+                "(column names)",
+                f"must be unique ({detail.strip().splitlines()[0] if detail else 'repeated'})",
+                0,
+                (),
+                "rename or drop the repeated columns before passing the frame",
+            )
+        ],
+    )
+
+
+def _check_unique_names(native: Any) -> None:
+    """Raise a SchemaError for repeated column names (pandas allows them)."""
+    if not isinstance(native, pd.DataFrame) or native.columns.is_unique:
+        return
+    names = native.columns
+    repeated = sorted({str(n) for n in names[names.duplicated()]})
+    raise _duplicate_names_error(f"repeated: {', '.join(repr(n) for n in repeated)}")
+
+
+def validated(
+    frame: Any,
+    table: TableName,
+    *,
+    columns: Mapping[str, str] | None = None,
+    needs: Sequence[str] = (),
+    purpose: str,
+    invalid: Invalid = "raise",
+) -> AnyFrame:
+    """The one way in: validate a caller's frame against a canonical table.
+
+    Renames the caller's columns with ``columns``, checks and coerces every declared
+    column (see :mod:`crmanalytics.schema`), and checks that the optional canonical
+    columns in ``needs`` are present. Every problem is reported at once in a
+    :class:`~crmanalytics.errors.SchemaError` whose advice names only what the
+    calling function offers.
+
+    Parameters
+    ----------
+    frame : dataframe
+        The caller's frame (any backend narwhals reads), or a narwhals frame.
+    table : {"customers", "transactions", "interactions"}
+        The canonical table the frame holds.
+    columns : mapping of str to str, optional
+        Canonical name to the caller's name.
+    needs : sequence of str
+        Optional canonical columns the calling function cannot do without.
+    purpose : str
+        The calling function's name, for messages.
+    invalid : {"raise", "drop"}
+        As in the validators; analyses keep the default.
+
+    Returns
+    -------
+    narwhals.DataFrame or narwhals.LazyFrame
+        Canonical names and types, in the caller's engine.
+
+    Raises
+    ------
+    crmanalytics.errors.SchemaError
+        Listing every broken rule and every missing column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import validated
+    >>> raw = pd.DataFrame({"id": [1], "t": ["2024-01-01"], "amount": [3]})
+    >>> validated(raw, "transactions", columns={"customer_id": "id", "timestamp": "t"},
+    ...           needs=["product_id"], purpose="sequential_rules")
+    Traceback (most recent call last):
+    ...
+    crmanalytics.errors.SchemaError: transactions: 1 problem found
+      - column 'product_id': is required by sequential_rules but missing. Fix: ...
+    """
+    from crmanalytics.errors import Problem, SchemaError
+    from crmanalytics.schema import SCHEMAS
+    from crmanalytics.schema._engine import missing_fix, validate
+
+    schema = SCHEMAS[table]
+    wrapped = from_native(frame)
+    mapping = dict(columns or {})
+    present = set(wrapped.collect_schema().names())
+    missing = [
+        name
+        for name in needs
+        if mapping.get(name, name) not in present and name not in schema.required
+    ]
+    validator = f"validate_{table}"
+    hint = (
+        "invalid='drop' removes them"
+        if purpose == validator
+        else f"crmanalytics.schema.{validator}(frame, invalid='drop') removes them first"
+    )
+    try:
+        result = validate(wrapped, schema, mapping, invalid, drop_hint=hint)
+    except SchemaError as exc:
+        if missing:
+            extra = [
+                Problem(
+                    n,
+                    f"is required by {purpose} but missing",
+                    0,
+                    (),
+                    missing_fix(n, sorted(present)),
+                )
+                for n in missing
+            ]
+            raise SchemaError(exc.table, [*exc.problems, *extra]) from None
+        raise
+    if missing:
+        raise SchemaError(
+            table,
+            [
+                Problem(
+                    n,
+                    f"is required by {purpose} but missing",
+                    0,
+                    (),
+                    missing_fix(n, sorted(present)),
+                )
+                for n in missing
+            ],
+        )
+    return result
+
+
+def to_caller(
+    result: AnyFrame | Mapping[str, Any],
+    caller: IntoFrameT,
+    *,
+    keep_index: bool = False,
+) -> IntoFrameT:
+    """The one way out: a result in the caller's frame type.
+
+    Parameters
+    ----------
+    result : narwhals frame or mapping of column name to values
+        A narwhals frame of the caller's engine (eager or lazy), a small collected
+        frame of any eager backend, or columns (narwhals Series, numpy arrays or
+        lists) to build one from.
+    caller : dataframe
+        The frame the caller passed in (native or narwhals): it decides the type.
+    keep_index : bool, default False
+        For a pandas result that keeps the caller's rows in order: take the caller's
+        index instead of a fresh ``0..n-1`` one.
+
+    Returns
+    -------
+    dataframe
+        The caller's type: lazy in gives lazy out (in the caller's engine and, on
+        PySpark, the caller's session); a pandas table gets a fresh ``0..n-1`` index.
+        A narwhals input gets a narwhals result.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import polars as pl
+    >>> from crmanalytics._frames import to_caller
+    >>> to_caller({"a": [1, 2]}, pd.DataFrame({"b": [0]}, index=[7]))
+       a
+    0  1
+    1  2
+    >>> type(to_caller({"a": [1]}, pl.LazyFrame({"b": [0]}))).__name__
+    'LazyFrame'
+    """
+    like = from_native(caller)
+    frame: AnyFrame = _build(result, like) if isinstance(result, Mapping) else result
+    if isinstance(like, nw.LazyFrame):
+        if isinstance(frame, nw.DataFrame):
+            frame = lazy_like(frame, like)
+    else:
+        if isinstance(frame, nw.LazyFrame):
+            frame = frame.collect()
+        target: nw.Implementation = like.implementation
+        if frame.implementation != target:
+            frame = nw.from_arrow(frame.to_arrow(), backend=cast("Any", target))
+        if keep_index and frame.implementation.is_pandas():
+            native_frame = nw.to_native(frame)
+            native_frame.index = nw.to_native(like).index
+            frame = nw.from_native(native_frame, eager_only=True)
+        elif not keep_index:
+            frame = nw.maybe_reset_index(frame)
+    if isinstance(caller, nw.DataFrame | nw.LazyFrame):
+        return cast("IntoFrameT", frame)
+    return cast("IntoFrameT", nw.to_native(frame))
+
+
+def _build(data: Mapping[str, Any], like: AnyFrame) -> nw.DataFrame[Any]:
+    """A small eager frame from columns, in ``like``'s eager backend (or one near it)."""
+    backend: nw.Implementation = like.implementation
+    if isinstance(like, nw.LazyFrame):
+        polars = like.implementation.is_polars()
+        backend = nw.Implementation.POLARS if polars else nw.Implementation.PANDAS
+    columns = {
+        name: (
+            values.to_numpy()
+            if isinstance(values, nw.Series) and values.implementation is not backend
+            else values
+        )
+        for name, values in data.items()
+    }
+    return nw.from_dict(columns, backend=cast("Any", backend))

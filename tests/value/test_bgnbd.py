@@ -62,8 +62,8 @@ def test_standard_errors_match_lifetimes(fitted: BetaGeoModel, lifetimes_fitter)
     ref = lifetimes_fitter.summary
     np.testing.assert_allclose(ours["estimate"], ref["coef"], rtol=1e-3)
     np.testing.assert_allclose(ours["std_error"], ref["se(coef)"], rtol=1e-2)
-    assert (ours["lower_95"] < ours["estimate"]).all()
-    assert (ours["upper_95"] > ours["estimate"]).all()
+    assert (ours["estimate_low"] < ours["estimate"]).all()
+    assert (ours["estimate_high"] > ours["estimate"]).all()
 
 
 @pytest.mark.parametrize("penalizer", [0.001, 0.05])

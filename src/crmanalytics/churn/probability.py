@@ -82,7 +82,9 @@ def churn_probability(model: BetaGeoModel, summary: Any) -> Any:
         ["customer_id", *_BTYD],
         purpose="churn_probability",
     )
-    model._params()  # fail early when the model is not fitted
+    check = getattr(model, "check_fitted", None)
+    if callable(check):
+        check()  # fail early when the model is not fitted
 
     def churned(cols: Columns) -> Array:
         alive = model.probability_alive(pd.DataFrame({n: cols[n] for n in _BTYD}))

@@ -27,14 +27,14 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from crmanalytics._frames import DateLike, collect, day_to_timestamp, epoch_day
-from crmanalytics.churn._common import check_days, small_frame, validated
-from crmanalytics.churn._periods import (
+from crmanalytics._periods import (
     Period,
     check_period,
     period_of_day,
     period_start,
     with_period,
 )
+from crmanalytics.churn._common import check_days, small_frame, validated
 from crmanalytics.schema import require_columns
 
 __all__ = ["churn_rate"]

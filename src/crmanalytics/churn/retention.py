@@ -23,8 +23,8 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from crmanalytics._frames import collect, day_to_timestamp, epoch_day
+from crmanalytics._periods import Period, check_period, period_start, with_period
 from crmanalytics.churn._common import small_frame, validated
-from crmanalytics.churn._periods import Period, check_period, period_start, with_period
 
 __all__ = ["cohort_retention"]
 

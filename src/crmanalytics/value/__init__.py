@@ -15,6 +15,8 @@ Examples
 -9582.4
 """
 
+from crmanalytics.value._base import ModelBase
+from crmanalytics.value._protocols import PurchaseModel, SpendModel
 from crmanalytics.value.bgnbd import BetaGeoModel, BetaGeoParams
 from crmanalytics.value.clv import customer_lifetime_value
 from crmanalytics.value.gamma_gamma import GammaGammaModel, GammaGammaParams
@@ -25,6 +27,9 @@ __all__ = [
     "BetaGeoParams",
     "GammaGammaModel",
     "GammaGammaParams",
+    "ModelBase",
+    "PurchaseModel",
+    "SpendModel",
     "customer_lifetime_value",
     "customer_summary",
 ]

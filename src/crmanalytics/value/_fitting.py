@@ -151,8 +151,8 @@ def summary_frame(names: Sequence[str], result: FitResult) -> pd.DataFrame:
         {
             "estimate": est,
             "std_error": std_error,
-            "lower_95": np.exp(result.log_params - _Z95 * se_log),
-            "upper_95": upper,
+            "estimate_low": np.exp(result.log_params - _Z95 * se_log),
+            "estimate_high": upper,
         },
         index=pd.Index(list(names), name="parameter"),
     )

@@ -21,11 +21,11 @@ from typing import Any, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from crmanalytics.errors import NotFittedError
+from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
-from crmanalytics.value._fitting import fit_log_params, summary_frame
+from crmanalytics.value._base import ModelBase, summary_time_unit
+from crmanalytics.value._fitting import fit_log_params
 from crmanalytics.value._inputs import distinct_rows, read_summary
 
 __all__ = ["BetaGeoModel", "BetaGeoParams"]
@@ -54,7 +54,7 @@ class BetaGeoParams(NamedTuple):
     b: float
 
 
-class BetaGeoModel:
+class BetaGeoModel(ModelBase):
     """BG/NBD model: who is still buying, and how much will they buy.
 
     Parameters
@@ -98,10 +98,15 @@ class BetaGeoModel:
     array([1.226, 0.203, 0.195])
     """
 
+    params_type = BetaGeoParams
+    model_name = "BG/NBD"
+
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 
-    def fit(self, summary: Any, *, weights: str | None = None) -> Self:
+    def fit(
+        self, summary: Any, *, weights: str | None = None, time_unit: TimeUnit | None = None
+    ) -> Self:
         """Estimate ``(r, alpha, a, b)`` by maximum likelihood.
 
         Parameters
@@ -173,62 +178,8 @@ class BetaGeoModel:
             model="BG/NBD",
             advice=_ADVICE,
         )
-        self._result = result
-        self.params_ = BetaGeoParams(*(float(v) for v in np.exp(result.log_params)))
-        self.log_likelihood_ = result.log_likelihood
-        self.n_customers_ = total
+        self._record_fit(result, total, summary_time_unit(summary, time_unit))
         return self
-
-    @classmethod
-    def from_params(cls, params: BetaGeoParams) -> Self:
-        """Build a model with known parameters (published, or fitted elsewhere).
-
-        Predictions work as after :meth:`fit`; :meth:`summary` and
-        ``log_likelihood_`` are not available since nothing was fitted.
-
-        Examples
-        --------
-        >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams
-        >>> BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426)).params_.r
-        0.243
-        """
-        values = BetaGeoParams(*(float(v) for v in params))
-        if not all(np.isfinite(v) and v > 0 for v in values):
-            raise ValueError(f"BG/NBD parameters must be finite and > 0, got {values}")
-        model = cls()
-        model.params_ = values
-        return model
-
-    def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95% confidence intervals.
-
-        Standard errors come from the inverse observed information (numerical
-        Hessian of the exact log-likelihood in log-parameters, delta method for the
-        parameters). Intervals are computed on the log scale, so they stay positive.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Index ``parameter`` (r, alpha, a, b); columns ``estimate``, ``std_error``,
-            ``lower_95``, ``upper_95``.
-
-        Examples
-        --------
-        >>> from crmanalytics.datasets import load_cdnow
-        >>> from crmanalytics.value import BetaGeoModel, customer_summary
-        >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
-        >>> BetaGeoModel().fit(s).summary().round(3)
-                   estimate  std_error  lower_95  upper_95
-        parameter
-        r             0.243      0.013     0.219     0.268
-        alpha         4.414      0.378     3.731     5.221
-        a             0.793      0.186     0.501     1.255
-        b             2.426      0.705     1.372     4.289
-        """
-        self._params()
-        if not hasattr(self, "_result"):
-            raise NotFittedError("this model was built from parameters, not fitted: no summary")
-        return summary_frame(BetaGeoParams._fields, self._result)
 
     def expected_purchases(self, summary: Any, t: float) -> Array:
         """Predict purchases in the next ``t`` time units, given each customer's history.
@@ -257,16 +208,11 @@ class BetaGeoModel:
         >>> m.expected_purchases(one, 39).round(3)
         array([1.226])
         """
-        params = self._params()
+        params = self.param_array()
         cols = read_summary(summary, ["frequency", "recency", "T"])
         return kernel.conditional_expected_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], _horizon(t)
         )
-
-    def _params(self) -> Array:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("this BetaGeoModel is not fitted yet; call fit(summary) first")
-        return np.asarray(self.params_, dtype=np.float64)
 
     def probability_alive(self, summary: Any) -> Array:
         """Probability that each customer is still active at the end of their history.
@@ -289,7 +235,7 @@ class BetaGeoModel:
         >>> m.probability_alive(s).round(3)
         array([1.   , 0.73 , 0.129])
         """
-        params = self._params()
+        params = self.param_array()
         cols = read_summary(summary, ["frequency", "recency", "T"])
         return kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"])
 
@@ -325,7 +271,7 @@ class BetaGeoModel:
         """
         if int(n) != n or n < 0:
             raise ValueError(f"n must be a non-negative whole number, got {n!r}")
-        params = self._params()
+        params = self.param_array()
         cols = read_summary(summary, ["frequency", "recency", "T"])
         return kernel.probability_of_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], n=int(n), t=_horizon(t)
@@ -353,7 +299,7 @@ class BetaGeoModel:
         >>> m.expected_purchases_new_customer([1, 3, 32]).round(4)
         array([0.0532, 0.1506, 1.0437])
         """
-        params = self._params()
+        params = self.param_array()
         horizon = np.atleast_1d(np.asarray(t, dtype=np.float64))
         if np.any(~np.isfinite(horizon) | (horizon < 0)):
             raise ValueError(f"t must be finite and >= 0, got {t!r}")

@@ -20,19 +20,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from crmanalytics.value._bgnbd_math import conditional_expected_purchases
 from crmanalytics.value._inputs import Array, Columns, score_rows
-from crmanalytics.value.bgnbd import BetaGeoModel
-from crmanalytics.value.gamma_gamma import GammaGammaModel
+from crmanalytics.value._protocols import PurchaseModel, SpendModel
 
 __all__ = ["customer_lifetime_value"]
 
 
 def customer_lifetime_value(
     summary: Any,
-    purchase_model: BetaGeoModel,
-    spend_model: GammaGammaModel,
+    purchase_model: PurchaseModel,
+    spend_model: SpendModel,
     *,
     periods: int = 12,
     period_length: float = 30.0,
@@ -56,10 +55,12 @@ def customer_lifetime_value(
         A customer summary (``customer_id``, ``frequency``, ``recency``, ``T``,
         ``monetary_value``), any backend, in the time unit the purchase model was
         fitted in.
-    purchase_model : BetaGeoModel
-        A fitted purchase model.
-    spend_model : GammaGammaModel
-        A fitted spend model.
+    purchase_model : PurchaseModel
+        A fitted purchase model (:class:`~crmanalytics.value.BetaGeoModel` or any
+        model satisfying :class:`~crmanalytics.value.PurchaseModel`).
+    spend_model : SpendModel
+        A fitted spend model (:class:`~crmanalytics.value.GammaGammaModel` or any
+        :class:`~crmanalytics.value.SpendModel`).
     periods : int, default 12
         Number of future periods.
     period_length : float, default 30.0
@@ -105,16 +106,21 @@ def customer_lifetime_value(
         raise ValueError(f"period_length must be > 0 (summary time units), got {period_length!r}")
     if not np.isfinite(discount_rate) or discount_rate <= -1:
         raise ValueError(f"discount_rate must be > -1, got {discount_rate!r}")
-    params = purchase_model._params()
-    spend_model._params()  # fail early when the spend model is not fitted
+    for model in (purchase_model, spend_model):
+        check = getattr(model, "check_fitted", None)
+        if callable(check):
+            check()  # fail early when a model is not fitted
 
     def discounted_value(cols: Columns) -> Array:
-        spend = spend_model._spend(cols["frequency"], cols["monetary_value"])
-        x, t_x, T = cols["frequency"], cols["recency"], cols["T"]
+        rows = pd.DataFrame(cols)
+        spend = np.asarray(spend_model.expected_spend(rows), dtype=np.float64)
+        x = cols["frequency"]
         value = np.zeros_like(x)
         previous = np.zeros_like(x)
         for k in range(1, int(periods) + 1):
-            cumulative = conditional_expected_purchases(params, x, t_x, T, k * period_length)
+            cumulative = np.asarray(
+                purchase_model.expected_purchases(rows, k * period_length), dtype=np.float64
+            )
             value += spend * (cumulative - previous) / (1.0 + discount_rate) ** k
             previous = cumulative
         return value

@@ -22,11 +22,12 @@ from typing import Any, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from scipy.special import digamma, gammaln
 
-from crmanalytics.errors import DataQualityWarning, NotFittedError, Problem, SchemaError
-from crmanalytics.value._fitting import fit_log_params, summary_frame
+from crmanalytics._frames import TimeUnit
+from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
+from crmanalytics.value._base import ModelBase, summary_time_unit
+from crmanalytics.value._fitting import fit_log_params
 from crmanalytics.value._inputs import read_summary
 
 __all__ = ["GammaGammaModel", "GammaGammaParams", "gamma_gamma_log_likelihood"]
@@ -92,7 +93,7 @@ def _gradient(log_params: Array, x: Array, m: Array) -> Array:
     return np.array([d_p.sum() * p, d_q.sum() * q, d_v.sum() * v])
 
 
-class GammaGammaModel:
+class GammaGammaModel(ModelBase):
     """Gamma-Gamma model: each customer's expected spend per purchase.
 
     Parameters
@@ -126,15 +127,18 @@ class GammaGammaModel:
     >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
     >>> model = GammaGammaModel().fit(s)
     >>> model.n_customers_
-    946
+    946.0
     >>> model.expected_spend(s.head(3)).round(2)
     array([24.65, 18.91, 35.17])
     """
 
+    params_type = GammaGammaParams
+    model_name = "Gamma-Gamma"
+
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 
-    def fit(self, summary: Any) -> Self:
+    def fit(self, summary: Any, *, time_unit: TimeUnit | None = None) -> Self:
         """Estimate ``(p, q, v)`` from the repeat customers (frequency > 0).
 
         Parameters
@@ -173,7 +177,7 @@ class GammaGammaModel:
         ...     warnings.simplefilter("always")
         ...     model = GammaGammaModel(penalizer=0.01).fit(s)
         >>> model.n_customers_, round(model.correlation_, 2)
-        (6, -0.46)
+        (6.0, -0.46)
         >>> str(caught[0].message)[:52]
         'frequency and monetary_value are correlated (Pearson'
         """
@@ -225,60 +229,9 @@ class GammaGammaModel:
             model="Gamma-Gamma",
             advice=_ADVICE,
         )
-        self._result = result
-        self.params_ = GammaGammaParams(*(float(v) for v in np.exp(result.log_params)))
-        self.log_likelihood_ = result.log_likelihood
-        self.n_customers_ = int(x.size)
+        self._record_fit(result, float(x.size), summary_time_unit(summary, time_unit))
         self.correlation_ = corr
         return self
-
-    @classmethod
-    def from_params(cls, params: GammaGammaParams) -> Self:
-        """Build a model with known parameters.
-
-        Examples
-        --------
-        >>> from crmanalytics.value import GammaGammaModel, GammaGammaParams
-        >>> GammaGammaModel.from_params(GammaGammaParams(6.25, 3.74, 15.44)).params_.v
-        15.44
-        """
-        values = GammaGammaParams(*(float(v) for v in params))
-        if not all(np.isfinite(v) and v > 0 for v in values):
-            raise ValueError(f"Gamma-Gamma parameters must be finite and > 0, got {values}")
-        model = cls()
-        model.params_ = values
-        return model
-
-    def _params(self) -> GammaGammaParams:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("this GammaGammaModel is not fitted yet; call fit(summary) first")
-        return self.params_
-
-    def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95% confidence intervals.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Index ``parameter`` (p, q, v); columns ``estimate``, ``std_error``,
-            ``lower_95``, ``upper_95`` (intervals on the log scale).
-
-        Examples
-        --------
-        >>> from crmanalytics.datasets import load_cdnow
-        >>> from crmanalytics.value import GammaGammaModel, customer_summary
-        >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
-        >>> GammaGammaModel().fit(s).summary().round(2)
-                   estimate  std_error  lower_95  upper_95
-        parameter
-        p              6.25       1.19      4.30      9.08
-        q              3.74       0.29      3.22      4.36
-        v             15.44       4.16      9.11     26.18
-        """
-        self._params()
-        if not hasattr(self, "_result"):
-            raise NotFittedError("this model was built from parameters, not fitted: no summary")
-        return summary_frame(GammaGammaParams._fields, self._result)
 
     def expected_spend(self, summary: Any) -> Array:
         """Predict each customer's mean spend per purchase, ``p (v + x m) / (p x + q - 1)``.
@@ -308,7 +261,7 @@ class GammaGammaModel:
         return self._spend(cols["frequency"], cols["monetary_value"])
 
     def _spend(self, x: Array, m: Array) -> Array:
-        p, q, v = self._params()
+        p, q, v = self.param_array()
         if q <= 1:
             raise ValueError(
                 f"expected spend is infinite for q <= 1 (q = {q:.3g}); refit with a penalizer"

@@ -12,7 +12,7 @@ from backends import convert, to_pandas
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmanalytics.churn._periods import (
+from crmanalytics._periods import (
     PERIODS,
     check_period,
     period_of_day,
