@@ -401,7 +401,9 @@ def validated(
     table : {"customers", "transactions", "interactions"}
         The canonical table the frame holds.
     columns : mapping of str to str, optional
-        Canonical name to the caller's name.
+        Canonical name to the caller's name. A function that takes several tables
+        passes the one mapping to each: entries for columns another canonical table
+        declares are ignored here, unknown canonical names raise ``ValueError``.
     needs : sequence of str
         Optional canonical columns the calling function cannot do without.
     purpose : str
@@ -437,7 +439,16 @@ def validated(
 
     schema = SCHEMAS[table]
     wrapped = from_native(frame)
-    mapping = dict(columns or {})
+    # One mapping serves every table a function takes: names another canonical table
+    # declares are that table's business; names no table declares are a mistake.
+    known = {name for other in SCHEMAS.values() for name in other.names}
+    unknown = sorted(set(columns or {}) - known)
+    if unknown:
+        raise ValueError(
+            f"columns maps unknown canonical names {unknown}; canonical names of the "
+            f"{table} table: {list(schema.names)}"
+        )
+    mapping = {k: v for k, v in (columns or {}).items() if k in schema.names}
     present = set(wrapped.collect_schema().names())
     missing = [
         name
