@@ -60,6 +60,7 @@ __all__ = [
     "from_native",
     "is_lazy",
     "lazy_like",
+    "renamed",
     "result_like",
     "time_unit_days",
     "to_caller",
@@ -570,3 +571,94 @@ def _build(data: Mapping[str, Any], like: AnyFrame) -> nw.DataFrame[Any]:
         for name, values in data.items()
     }
     return nw.from_dict(columns, backend=cast("Any", backend))
+
+
+def renamed(
+    frame: Any,
+    *,
+    columns: Mapping[str, str] | None,
+    needs: Sequence[str],
+    table: str,
+    purpose: str,
+) -> AnyFrame:
+    """The one way in for a frame the library made (a summary, a rule table, ...).
+
+    Such frames are not canonical tables, so nothing is coerced: the caller's names
+    are mapped to the expected ones with ``columns`` (expected name to the caller's
+    name) and the columns in ``needs`` must be present.
+
+    Parameters
+    ----------
+    frame : dataframe
+        The caller's frame (native or narwhals).
+    columns : mapping of str to str, optional
+        Expected name to the caller's name, e.g. ``{"frequency": "x"}``.
+    needs : sequence of str
+        Expected names the function cannot do without.
+    table : str
+        What the frame is, for messages (``"customer summary"``).
+    purpose : str
+        The calling function's name, for messages.
+
+    Returns
+    -------
+    narwhals.DataFrame or narwhals.LazyFrame
+        With the expected names; other columns pass through.
+
+    Raises
+    ------
+    crmanalytics.errors.SchemaError
+        Naming every missing column and the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics._frames import renamed
+    >>> s = pd.DataFrame({"id": [1], "x": [2], "t_x": [3.0], "T": [5.0]})
+    >>> renamed(s, columns={"customer_id": "id", "frequency": "x", "recency": "t_x"},
+    ...         needs=["customer_id", "frequency", "recency", "T"],
+    ...         table="customer summary", purpose="churn_probability").columns
+    ['customer_id', 'frequency', 'recency', 'T']
+    """
+    from crmanalytics.errors import Problem, SchemaError
+    from crmanalytics.schema._engine import missing_fix
+
+    wrapped = from_native(frame)
+    present = list(wrapped.collect_schema().names())
+    problems: list[Problem] = []
+    renames: dict[str, str] = {}
+    for expected, source in (columns or {}).items():
+        if source == expected:
+            continue
+        if source not in present:
+            problems.append(
+                Problem(
+                    expected,
+                    f"is mapped to {source!r}, which is not in the frame",
+                    0,
+                    (),
+                    missing_fix(expected, present),
+                )
+            )
+        elif expected in present:
+            problems.append(
+                Problem(
+                    expected,
+                    f"is mapped to {source!r} but the frame also has a column named {expected!r}",
+                    0,
+                    (),
+                    f"drop or rename the existing {expected!r} column first",
+                    source,
+                )
+            )
+        else:
+            renames[source] = expected
+    after = {renames.get(name, name) for name in present}
+    problems += [
+        Problem(name, f"is required by {purpose} but missing", 0, (), missing_fix(name, present))
+        for name in needs
+        if name not in after
+    ]
+    if problems:
+        raise SchemaError(table, problems)
+    return wrapped.rename(renames) if renames else wrapped
