@@ -36,10 +36,13 @@ from crmanalytics.errors import ConvergenceError, Problem, SchemaError
 __all__ = [
     "CovariateDesign",
     "CovariateFit",
+    "CovariateState",
     "bgnbd_objective",
     "bgnbd_row_params",
     "bgnbd_rows",
     "coefficient_frame",
+    "fit_bgnbd_with_covariates",
+    "fit_gamma_gamma_with_covariates",
     "fit_with_covariates",
     "gamma_gamma_objective",
     "gamma_gamma_row_params",
@@ -533,7 +536,6 @@ def bgnbd_objective(
     >>> grad.shape
     (5,)
     """
-
     groups = np.unique(x, return_inverse=True)
 
     def objective(theta: Array) -> tuple[float, Array]:
@@ -588,3 +590,128 @@ def gamma_gamma_objective(x: Array, m: Array, z_spend: Array) -> Objective:
         return float(ll.sum()), np.asarray(grad, dtype=np.float64)
 
     return objective
+
+
+@dataclass(frozen=True)
+class CovariateState:
+    """A model's fitted covariate part: one design per process, and the joint fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._covariates import CovariateDesign, CovariateFit, CovariateState
+    >>> design = CovariateDesign.learn({"web": np.array([0.0, 1.0])})
+    >>> fit = CovariateFit(np.zeros(4), 3, 0.0, np.eye(4), 1)
+    >>> state = CovariateState((("spend", design),), fit)
+    >>> state.columns, state.sizes
+    (('web',), (1,))
+    """
+
+    processes: tuple[tuple[str, CovariateDesign], ...]
+    fit: CovariateFit
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every source column the model needs, each once, in order."""
+        seen: dict[str, None] = {}
+        for _, design in self.processes:
+            seen.update(dict.fromkeys(design.columns))
+        return tuple(seen)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Number of coefficients of each process."""
+        return tuple(len(design.names) for _, design in self.processes)
+
+    def matrices(self, data: Mapping[str, npt.NDArray[Any]]) -> list[Array]:
+        """One design matrix per process, for the given covariate values."""
+        return [design.matrix({c: data[c] for c in design.columns}) for _, design in self.processes]
+
+    def coefficients(self) -> pd.DataFrame:
+        """The ``coefficients_`` frame (see :func:`coefficient_frame`)."""
+        return coefficient_frame(
+            self.fit, [(name, design.names) for name, design in self.processes]
+        )
+
+    def to_state(self) -> dict[str, object]:
+        """A JSON-ready description (for saved models)."""
+        return {
+            "processes": [[name, design.to_state()] for name, design in self.processes],
+            "theta": [float(v) for v in self.fit.theta],
+            "n_params": self.fit.n_params,
+            "log_likelihood": self.fit.log_likelihood,
+            "covariance": [[float(v) for v in row] for row in self.fit.covariance],
+            "iterations": self.fit.iterations,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> CovariateState:
+        """Rebuild a state saved with :meth:`to_state`."""
+        processes = tuple(
+            (str(name), CovariateDesign.from_state(design)) for name, design in state["processes"]
+        )
+        fit = CovariateFit(
+            theta=np.asarray(state["theta"], dtype=np.float64),
+            n_params=int(state["n_params"]),
+            log_likelihood=float(state["log_likelihood"]),
+            covariance=np.asarray(state["covariance"], dtype=np.float64),
+            iterations=int(state["iterations"]),
+        )
+        return cls(processes, fit)
+
+
+def fit_bgnbd_with_covariates(
+    history: tuple[Array, Array, Array, Array],
+    covariates: Mapping[str, Mapping[str, npt.NDArray[Any]]],
+    *,
+    start: Array,
+    penalizer: float,
+    advice: str,
+) -> CovariateState:
+    """Fit BG/NBD with ``purchase`` and ``dropout`` covariates on weighted rows.
+
+    ``history`` is ``(x, t_x, T, weights)``; ``covariates`` maps each process to its
+    raw covariate columns; ``start`` holds the log population parameters to start from
+    (the fit without covariates).
+    """
+    x, t_x, T, weights = history
+    designs = {name: CovariateDesign.learn(data) for name, data in covariates.items()}
+    z_p = designs["purchase"].matrix(covariates["purchase"])
+    z_d = designs["dropout"].matrix(covariates["dropout"])
+    objective = bgnbd_objective(x, t_x, T, weights, z_purchase=z_p, z_dropout=z_d)
+    theta0 = np.concatenate([start, np.zeros(z_p.shape[1] + z_d.shape[1])])
+    fit = fit_with_covariates(
+        objective,
+        theta0,
+        n_params=4,
+        total_weight=float(weights.sum()),
+        penalizer=penalizer,
+        model="BG/NBD",
+        advice=advice,
+    )
+    return CovariateState((("purchase", designs["purchase"]), ("dropout", designs["dropout"])), fit)
+
+
+def fit_gamma_gamma_with_covariates(
+    spend: tuple[Array, Array],
+    covariates: Mapping[str, npt.NDArray[Any]],
+    *,
+    start: Array,
+    penalizer: float,
+    advice: str,
+) -> CovariateState:
+    """Fit Gamma-Gamma with ``spend`` covariates on the repeat customers ``(x, m)``."""
+    x, m = spend
+    design = CovariateDesign.learn(covariates)
+    z_s = design.matrix(covariates)
+    objective = gamma_gamma_objective(x, m, z_s)
+    fit = fit_with_covariates(
+        objective,
+        np.concatenate([start, np.zeros(z_s.shape[1])]),
+        n_params=3,
+        total_weight=float(x.size),
+        penalizer=penalizer,
+        model="Gamma-Gamma",
+        advice=advice,
+    )
+    return CovariateState((("spend", design),), fit)
