@@ -132,3 +132,32 @@ def test_design_one_hot_against_a_reference_level():
         [0.0, 0.0],
         [0.0, 1.0],
     ]
+
+
+@pytest.mark.parametrize("backend", ["pandas", "polars", "polars-lazy", "pyarrow", "duckdb"])
+def test_add_customer_attributes_joins_in_the_engine(backend):
+    import warnings
+
+    import pandas as pd
+    from backends import convert, to_pandas
+
+    from crmanalytics.errors import DataQualityWarning, SchemaError
+    from crmanalytics.value import add_customer_attributes
+
+    summary = pd.DataFrame({"customer_id": [3, 1, 2], "frequency": [1.0, 0.0, 2.0]})
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2], "region": ["n", "s"], "acquisition_channel": ["ads", "seo"]}
+    )
+    native = convert(summary, backend)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = add_customer_attributes(native, customers, attributes=["region"])
+    assert type(out) is type(native)
+    got = to_pandas(out).sort_values("customer_id").reset_index(drop=True)
+    assert got["region"].tolist()[:2] == ["n", "s"]
+    assert pd.isna(got["region"].iloc[2])
+    assert any(isinstance(w.message, DataQualityWarning) for w in caught)
+    if backend == "pandas":
+        assert out["customer_id"].tolist() == [3, 1, 2]  # the summary's order
+    with pytest.raises(SchemaError, match="not a column of the customers table"):
+        add_customer_attributes(native, customers, attributes=["age"])

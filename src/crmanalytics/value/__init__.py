@@ -17,6 +17,7 @@ Examples
 
 from crmanalytics.value._base import ModelBase
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
+from crmanalytics.value.attributes import add_customer_attributes
 from crmanalytics.value.bgnbd import BetaGeoModel, BetaGeoParams
 from crmanalytics.value.clv import customer_lifetime_value
 from crmanalytics.value.gamma_gamma import GammaGammaModel, GammaGammaParams
@@ -30,6 +31,7 @@ __all__ = [
     "ModelBase",
     "PurchaseModel",
     "SpendModel",
+    "add_customer_attributes",
     "customer_lifetime_value",
     "customer_summary",
 ]
