@@ -102,6 +102,10 @@ def add_customer_attributes(
     ]
     if problems:
         raise SchemaError("customers", problems)
+    if frame.implementation.is_duckdb():
+        # DuckDB relations of different connections cannot be joined: join collected
+        # (a summary is one row per customer), hand back a relation
+        frame = collect(frame)
     right: Any = _into_engine(people.select("customer_id", *wanted), frame)
     joined: AnyFrame
     if isinstance(frame, nw.DataFrame):  # eager: keep the summary's row order
