@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import DateLike, collect, epoch_day
-from crmanalytics.churn._common import check_days, cutoff_day, native_result, validated
+from crmanalytics._frames import AnyFrame, DateLike, collect, epoch_day, to_caller, validated
+from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
 from crmanalytics.churn.labels import label_frame, warn_if_censored
 from crmanalytics.churn.probability import p_alive_expr
 from crmanalytics.schema import NPS_KIND
@@ -41,7 +42,7 @@ COMPLAINT_KIND = "complaint"
 
 
 def churn_dataset(
-    transactions: Any,
+    transactions: IntoFrameT,
     interactions: Any = None,
     *,
     cutoff: DateLike,
@@ -49,17 +50,22 @@ def churn_dataset(
     windows: Sequence[int] = (30, 90),
     p_alive: bool = True,
     penalizer: float = 0.0,
-) -> Any:
+    columns: Mapping[str, str] | None = None,
+) -> IntoFrameT:
     """One row per customer: features up to ``cutoff`` and the churn label after it.
 
     A customer is included when their first transaction is on or before ``cutoff``.
     Every feature is computed only from events (transactions and interactions) dated on
-    or before ``cutoff`` (whole calendar days, the cutoff date included), so changing or
-    deleting anything after the cutoff never changes a feature; this is what makes the
-    frame safe for training an early-warning model. The label ``churned`` means no
-    transaction in (cutoff, cutoff + horizon], as in :func:`churn_labels`.
+    or before ``cutoff``, so changing, adding or deleting anything after the cutoff
+    never changes a feature; this is what makes the frame safe for training an
+    early-warning model. A cutoff given as a date (or at midnight) is the whole
+    calendar day, the cutoff date included; a cutoff with a time of day is honoured to
+    the instant (an event at 14:00 on the cutoff day with a cutoff at 12:00 is in the
+    future: it feeds no feature and labels the customer as returned). The label
+    ``churned`` means no transaction in (cutoff, cutoff + horizon], as in
+    :func:`churn_labels`.
 
-    Features (days are whole calendar days before ``cutoff``):
+    Features (days are whole calendar days before the cutoff's date):
 
     * ``tenure_days``, ``days_since_last_purchase``: since the first and last
       transaction;
@@ -91,7 +97,8 @@ def churn_dataset(
     interactions : dataframe, optional
         Canonical interactions in the same backend (for DuckDB, the same connection).
     cutoff : date-like
-        Last day of the history the features may use.
+        End of the history the features may use: a date (the whole day) or an
+        instant.
     horizon : int or timedelta
         Length of the label window in whole days.
     windows : sequence of int, default (30, 90)
@@ -104,6 +111,9 @@ def churn_dataset(
     penalizer : float, default 0.0
         Passed to :class:`~crmanalytics.value.BetaGeoModel` (try 0.001 to 0.1 when the
         fit does not converge).
+    columns : mapping of str to str, optional
+        Canonical name to your column name, for both tables (names the other table
+        declares are ignored), e.g. ``{"customer_id": "CustomerID"}``.
 
     Returns
     -------
@@ -148,13 +158,13 @@ def churn_dataset(
     >>> d["churned"].tolist()
     [False, True]
     """
-    frame = validated(transactions, "transactions")
-    cut = cutoff_day(cutoff)
+    cut = read_cutoff(cutoff)
     days = check_days(horizon, "horizon")
     spans = _windows(windows)
+    frame = validated(transactions, "transactions", columns=columns, purpose="churn_dataset")
     inter = None
     if interactions is not None:
-        inter = validated(interactions, "interactions")
+        inter = validated(interactions, "interactions", columns=columns, purpose="churn_dataset")
         if inter.implementation is not frame.implementation:
             raise TypeError(
                 "interactions must be the same kind of frame as transactions "
@@ -170,7 +180,7 @@ def churn_dataset(
         features = _add_interaction_features(features, inter, cut, spans)
     labels = label_frame(frame, cut, days)
     result = features.join(labels, on="customer_id", how="left").sort("customer_id")
-    return native_result(result)
+    return to_caller(result, transactions)
 
 
 def _windows(windows: Sequence[int]) -> tuple[int, ...]:
@@ -183,12 +193,13 @@ def _windows(windows: Sequence[int]) -> tuple[int, ...]:
     return spans
 
 
-def _transaction_features(frame: Any, cut: int, spans: tuple[int, ...]) -> Any:
+def _transaction_features(frame: AnyFrame, cutoff: Cutoff, spans: tuple[int, ...]) -> Any:
     longest = max(spans)
+    cut = cutoff.day
     day = epoch_day("timestamp", frame)
-    past = frame.select(
+    past = frame.filter(cutoff.past(frame)).select(
         nw.col("customer_id"), day.alias("_day"), nw.col("amount").cast(nw.Float64)
-    ).filter(nw.col("_day") <= cut)
+    )
     recent = {w: (nw.col("_day") > cut - w) for w in spans}
     previous = (nw.col("_day") > cut - 2 * longest) & (nw.col("_day") <= cut - longest)
     past = past.with_columns(
@@ -245,7 +256,10 @@ def _distinct(frame: Any, column: str) -> list[str]:
     return sorted((str(v) for v in values if v is not None), key=lambda v: (_column_name(v), v))
 
 
-def _add_interaction_features(features: Any, inter: Any, cut: int, spans: tuple[int, ...]) -> Any:
+def _add_interaction_features(
+    features: Any, inter: AnyFrame, cutoff: Cutoff, spans: tuple[int, ...]
+) -> Any:
+    cut = cutoff.day
     schema = inter.collect_schema()
     day = epoch_day("timestamp", inter)
     cols = [nw.col("customer_id"), nw.col("timestamp"), day.alias("_day"), nw.col("kind")]
@@ -255,7 +269,7 @@ def _add_interaction_features(features: Any, inter: Any, cut: int, spans: tuple[
         cols.append(nw.col("channel").cast(nw.String))
     if has_score:
         cols.append(nw.col("score").cast(nw.Float64))
-    past = inter.select(*cols).filter(nw.col("_day") <= cut)
+    past = inter.filter(cutoff.past(inter)).select(*cols)
 
     indicators: list[nw.Expr] = []
     names: list[str] = []
