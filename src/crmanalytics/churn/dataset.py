@@ -26,7 +26,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import AnyFrame, DateLike, collect, epoch_day, to_caller, validated
+from crmanalytics._frames import DateLike, collect, epoch_day, to_caller, validated
 from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
 from crmanalytics.churn.labels import label_frame, warn_if_censored
 from crmanalytics.churn.probability import p_alive_expr
@@ -193,7 +193,7 @@ def _windows(windows: Sequence[int]) -> tuple[int, ...]:
     return spans
 
 
-def _transaction_features(frame: AnyFrame, cutoff: Cutoff, spans: tuple[int, ...]) -> Any:
+def _transaction_features(frame: Any, cutoff: Cutoff, spans: tuple[int, ...]) -> Any:
     longest = max(spans)
     cut = cutoff.day
     day = epoch_day("timestamp", frame)
@@ -257,7 +257,7 @@ def _distinct(frame: Any, column: str) -> list[str]:
 
 
 def _add_interaction_features(
-    features: Any, inter: AnyFrame, cutoff: Cutoff, spans: tuple[int, ...]
+    features: Any, inter: Any, cutoff: Cutoff, spans: tuple[int, ...]
 ) -> Any:
     cut = cutoff.day
     schema = inter.collect_schema()

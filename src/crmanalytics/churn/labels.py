@@ -20,20 +20,28 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import AnyFrame, DateLike, collect, day_to_timestamp, epoch_day
-from crmanalytics._frames import to_caller, validated
+from crmanalytics._frames import (
+    AnyFrame,
+    DateLike,
+    collect,
+    day_to_timestamp,
+    epoch_day,
+    to_caller,
+    validated,
+)
 from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["churn_labels"]
 
 
-def label_frame(frame: AnyFrame, cutoff: Cutoff, horizon: int) -> AnyFrame:
+def label_frame(frame: Any, cutoff: Cutoff, horizon: int) -> Any:
     """Narwhals frame ``customer_id``, ``churned`` for a validated transactions frame.
 
     Examples

@@ -28,7 +28,6 @@ import numpy as np
 from narwhals.stable.v2.typing import IntoFrameT
 
 from crmanalytics._frames import (
-    AnyFrame,
     DateLike,
     collect,
     day_to_timestamp,
@@ -177,7 +176,7 @@ def churn_rate(
 
 
 def _interval_counts(
-    frame: AnyFrame, keys: list[str], period: Period, span: int
+    frame: Any, keys: list[str], period: Period, span: int
 ) -> tuple[nw.DataFrame[Any], nw.DataFrame[Any], Any, Any]:
     """Per-period counts of merged activity-interval starts and ends, and the day range."""
     group = keys[:-1]

@@ -84,7 +84,9 @@ def cohort_retention(
     0 2024-01-01            2  1.0  0.5
     """
     period = check_period(period)
-    frame = validated(transactions, "transactions", columns=columns, purpose="cohort_retention")
+    frame: Any = validated(
+        transactions, "transactions", columns=columns, purpose="cohort_retention"
+    )
     day = epoch_day("timestamp", frame)
     days = frame.select(nw.col("customer_id"), day.alias("_day")).unique()
     active = with_period(days, "_day", period, "_period").select("customer_id", "_period").unique()
