@@ -99,7 +99,12 @@ def test_trend_equals_subsets_per_period(period: str) -> None:
         np.testing.assert_allclose(
             trend.loc[i, RESULT].to_numpy(float), expected_row(subset["score"])
         )
-    assert list(trend.columns) == ["period", *RESULT]
+        # partial: the answers' day span does not cover the whole period
+        day = answers["timestamp"].dt.normalize()
+        end = (pd.Period(start, period if period != "W" else "W-SUN") + 1).start_time
+        expected = start < day.min() or end - pd.Timedelta(days=1) > day.max()
+        assert bool(trend.loc[i, "partial"]) == expected
+    assert list(trend.columns) == ["period", *RESULT, "partial"]
 
 
 def test_trend_by_group_equals_subsets() -> None:

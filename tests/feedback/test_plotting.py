@@ -52,7 +52,7 @@ def test_one_line_per_group_and_bad_table() -> None:
     try:
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["app", "web"]
         assert len(ax.collections) == 2
-        with pytest.raises(ValueError, match="'ci_low'"):
+        with pytest.raises(ValueError, match="'nps_low'"):
             plot_nps_trend(trend.drop(columns="nps_low"))
     finally:
         plt.close("all")

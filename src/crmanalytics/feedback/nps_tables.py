@@ -32,8 +32,14 @@ import numpy as np
 import numpy.typing as npt
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import AnyFrame, collect, to_caller, validated
-from crmanalytics._periods import Period, check_period, period_starts, with_timestamp_period
+from crmanalytics._frames import AnyFrame, collect, epoch_day, to_caller, validated
+from crmanalytics._periods import (
+    Period,
+    check_period,
+    is_partial,
+    period_starts,
+    with_timestamp_period,
+)
 from crmanalytics.errors import Problem, SchemaError
 from crmanalytics.feedback import _nps_kernel as kernel
 from crmanalytics.feedback._input import Missing, answers_only, check_missing_option
@@ -356,8 +362,22 @@ def nps_trend(
         n_resamples=n_resamples,
         seed=seed,
     )
-    starts = period_starts(counts[_KEY].to_numpy().astype(np.int64), period)
+    index = counts[_KEY].to_numpy().astype(np.int64)
+    starts = period_starts(index, period)
+    first, last = _answer_days(wrapped, kind)
+    partial = [is_partial(int(j), period, first, last) for j in index]
+    backend = result.implementation
     result = result.with_columns(
-        nw.new_series("period", starts, nw.Datetime("us"), backend=result.implementation)
-    ).select(*keys, "period", *_RESULT_COLUMNS)
+        nw.new_series("period", starts, nw.Datetime("us"), backend=backend),
+        nw.new_series("partial", partial, nw.Boolean, backend=backend),
+    ).select(*keys, "period", *_RESULT_COLUMNS, "partial")
     return to_caller(result, interactions)
+
+
+def _answer_days(frame: Any, kind: str) -> tuple[int, int]:
+    """First and last epoch day with an answer (one small query)."""
+    day = epoch_day("timestamp", frame)
+    answers = frame.filter((nw.col("kind") == kind).fill_null(value=False))
+    span = collect(answers.select(day.min().alias("lo"), day.max().alias("hi")))
+    lo, hi = span["lo"].to_list()[0], span["hi"].to_list()[0]
+    return (0, -1) if lo is None else (int(lo), int(hi))
