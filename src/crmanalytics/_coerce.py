@@ -197,8 +197,8 @@ def check_offsets(frame: AnyFrame, name: str, source: str | None = None) -> None
     for pattern, width in reversed(_SUFFIXES):
         found = text.str.contains(_TIME + pattern).fill_null(value=False)
         suffix = nw.when(found).then(text.str.slice(-width)).otherwise(suffix)
-    present = frame.filter(~text.is_null()).with_columns(suffix.alias("__crm_offset"))
     try:
+        present = frame.filter(~text.is_null()).with_columns(suffix.alias("__crm_offset"))
         counts = collect(present.group_by("__crm_offset").agg(nw.len().alias("__crm_n")))
     except (AttributeError, TypeError):  # pandas object column of non-text (dates ...)
         return
