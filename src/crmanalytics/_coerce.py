@@ -206,7 +206,9 @@ def check_offsets(frame: AnyFrame, name: str, source: str | None = None) -> None
         return
     rows: dict[int | None, int] = {}
     spelled: dict[int | None, list[str]] = {}
-    for suffix_text, n in zip(counts["__crm_offset"].to_list(), counts["__crm_n"].to_list()):
+    for suffix_text, n in zip(
+        counts["__crm_offset"].to_list(), counts["__crm_n"].to_list(), strict=True
+    ):
         minutes = _offset_minutes(str(suffix_text or ""))
         rows[minutes] = rows.get(minutes, 0) + int(n)
         spelled.setdefault(minutes, []).append(str(suffix_text or ""))

@@ -85,7 +85,9 @@ def test_afternoon_purchase_on_the_cutoff_day_is_future() -> None:
     t = pd.DataFrame(
         {
             "customer_id": ["a", "a", "b"],
-            "timestamp": pd.to_datetime(["2024-03-01 09:00", "2024-03-31 14:00", "2024-03-31 11:00"]),
+            "timestamp": pd.to_datetime(
+                ["2024-03-01 09:00", "2024-03-31 14:00", "2024-03-31 11:00"]
+            ),
             "amount": [10.0, 99.0, 5.0],
         }
     )

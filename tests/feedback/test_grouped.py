@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 from crmanalytics.errors import DataQualityWarning, SchemaError
 from crmanalytics.feedback import nps, nps_by, nps_trend
 
-RESULT = ["n", "promoters", "passives", "detractors", "nps", "standard_error", "nps_low", "nps_high"]
+RESULT = [
+    "n",
+    "promoters",
+    "passives",
+    "detractors",
+    "nps",
+    "standard_error",
+    "nps_low",
+    "nps_high",
+]
 
 
 def interactions(seed: int = 0, rows: int = 400) -> pd.DataFrame:

@@ -44,9 +44,9 @@ def events(seed: int = 0, rows: int = 120) -> pd.DataFrame:
 CALLS: dict[str, Callable[..., Any]] = {
     "nps_by": lambda f, **kw: nps_by(f, by="channel", **kw),
     "nps_trend": lambda f, **kw: nps_trend(f, period="M", **kw),
-    "interaction_counts": lambda f, **kw: interaction_counts(f, **kw),
-    "campaign_response_rates": lambda f, **kw: campaign_response_rates(f, **kw),
-    "complaint_rates": lambda f, **kw: complaint_rates(f, **kw),
+    "interaction_counts": interaction_counts,
+    "campaign_response_rates": campaign_response_rates,
+    "complaint_rates": complaint_rates,
 }
 MAPPING = {"customer_id": "Who", "timestamp": "When", "kind": "What", "score": "Answer"}
 
@@ -144,7 +144,9 @@ def test_trend_periods_come_from_the_one_calendar() -> None:
     df = pd.DataFrame(
         {
             "customer_id": [1, 2, 3],
-            "timestamp": pd.to_datetime(["2024-01-07 23:59", "2024-01-08 00:00", "2024-01-01 00:00"]),
+            "timestamp": pd.to_datetime(
+                ["2024-01-07 23:59", "2024-01-08 00:00", "2024-01-01 00:00"]
+            ),
             "kind": "nps",
             "score": [9.0, 3.0, 10.0],
         }
