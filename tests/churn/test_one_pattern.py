@@ -98,3 +98,50 @@ def test_evaluate_churn_reads_a_scored_frame(
         evaluate_churn(scored)
     with pytest.raises(TypeError, match="labels is missing"):
         evaluate_churn([0.1, 0.2])
+
+
+class WrappedBetaGeo:
+    """A purchase model that is not a BetaGeoModel: only the public protocol is used."""
+
+    def __init__(self) -> None:
+        from crmanalytics.value import BetaGeoModel
+
+        self.inner = BetaGeoModel()
+        self.time_unit_: Any = None
+
+    def fit(self, summary: Any, *, time_unit: Any = None) -> WrappedBetaGeo:
+        self.inner.fit(summary, time_unit=time_unit)
+        self.time_unit_ = time_unit
+        return self
+
+    def expected_purchases(self, summary: Any, t: float) -> Any:
+        return self.inner.expected_purchases(summary, t)
+
+    def probability_alive(self, summary: Any) -> Any:
+        return self.inner.probability_alive(summary)
+
+    def probability_of_purchases(self, summary: Any, n: int, t: float) -> Any:
+        return self.inner.probability_of_purchases(summary, n, t)
+
+    def expected_purchases_new_customer(self, t: Any) -> Any:
+        return self.inner.expected_purchases_new_customer(t)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_churn_dataset_takes_any_purchase_model(lazy: bool) -> None:
+    from crmanalytics.datasets import simulate
+
+    t = simulate(400, seed=3).transactions
+    default = churn_dataset(t, cutoff="2024-06-30", horizon=60)
+    given = WrappedBetaGeo()
+    frame = pl.from_pandas(t).lazy() if lazy else t
+    out = churn_dataset(frame, cutoff="2024-06-30", horizon=60, model=given)
+    got = out.collect().to_pandas() if lazy else out
+    np.testing.assert_allclose(
+        got.sort_values("customer_id")["p_alive"].to_numpy(), default["p_alive"].to_numpy()
+    )
+    # the caller's model is left unfitted: a copy is fitted on the cutoff summary
+    assert given.time_unit_ is None
+    assert not hasattr(given.inner, "params_")
+    with pytest.raises(TypeError, match="purchase model"):
+        churn_dataset(t, cutoff="2024-06-30", horizon=60, model=object())

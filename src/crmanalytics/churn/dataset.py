@@ -18,20 +18,22 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import DateLike, collect, epoch_day, to_caller, validated
+from crmanalytics._frames import DateLike, collect, epoch_day, lazy_like, to_caller, validated
 from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
 from crmanalytics.churn.labels import label_frame, warn_if_censored
 from crmanalytics.churn.probability import p_alive_expr
 from crmanalytics.schema import NPS_KIND
-from crmanalytics.value import BetaGeoModel
+from crmanalytics.value import BetaGeoModel, PurchaseModel
 
 __all__ = ["COMPLAINT_KIND", "churn_dataset"]
 
@@ -50,6 +52,7 @@ def churn_dataset(
     windows: Sequence[int] = (30, 90),
     p_alive: bool = True,
     penalizer: float = 0.0,
+    model: Any = None,
     columns: Mapping[str, str] | None = None,
 ) -> IntoFrameT:
     """One row per customer: features up to ``cutoff`` and the churn label after it.
@@ -74,8 +77,9 @@ def churn_dataset(
     * ``frequency``, ``recency``, ``T``: the BG/NBD summary in days (repeat purchase
       days, first-to-last and first-to-cutoff), same-day purchases counted once, as in
       :func:`crmanalytics.value.customer_summary` with ``observation_end=cutoff``;
-    * ``p_alive`` (with ``p_alive=True``): P(alive at the cutoff) from a
-      :class:`~crmanalytics.value.BetaGeoModel` fitted on that summary, i.e. on the
+    * ``p_alive`` (with ``p_alive=True``): P(alive at the cutoff) from a purchase
+      model (by default :class:`~crmanalytics.value.BetaGeoModel`) fitted on that
+      summary, i.e. on the
       history up to the cutoff only;
     * ``n_transactions_{w}d`` and ``amount_{w}d`` for each window w: activity in the
       w days ending on the cutoff;
@@ -110,7 +114,13 @@ def churn_dataset(
         the small examples here switch it off).
     penalizer : float, default 0.0
         Passed to :class:`~crmanalytics.value.BetaGeoModel` (try 0.001 to 0.1 when the
-        fit does not converge).
+        fit does not converge); ignored when ``model`` is given.
+    model : PurchaseModel, optional
+        The purchase model behind ``p_alive``: any model satisfying
+        :class:`~crmanalytics.value.PurchaseModel` with a ``fit(summary,
+        time_unit=...)`` method, as every :mod:`crmanalytics.value` model has. A copy
+        is fitted on the summary up to the cutoff (in days), so the model you pass is
+        left untouched and nothing after the cutoff reaches it.
     columns : mapping of str to str, optional
         Canonical name to your column name, for both tables (names the other table
         declares are ignored), e.g. ``{"customer_id": "CustomerID"}``.
@@ -174,13 +184,36 @@ def churn_dataset(
 
     features = _transaction_features(frame, cut, spans)
     if p_alive:
-        model = BetaGeoModel(penalizer=penalizer).fit(features.select(*_BTYD))
-        features = features.with_columns(p_alive_expr(model.params_))
+        features = _with_p_alive(features, model, penalizer)
     if inter is not None:
         features = _add_interaction_features(features, inter, cut, spans)
     labels = label_frame(frame, cut, days)
     result = features.join(labels, on="customer_id", how="left").sort("customer_id")
     return to_caller(result, transactions)
+
+
+def _with_p_alive(features: Any, model: Any, penalizer: float) -> Any:
+    """Add ``p_alive`` from a purchase model fitted on the cutoff summary (in days)."""
+    if model is None:
+        model = BetaGeoModel(penalizer=penalizer)
+    elif not isinstance(model, PurchaseModel) or not callable(getattr(model, "fit", None)):
+        raise TypeError(
+            "model must be a purchase model with fit() and probability_alive(), such as "
+            f"crmanalytics.value.BetaGeoModel(), got {type(model).__name__}"
+        )
+    fitted = copy.deepcopy(model).fit(features.select(*_BTYD), time_unit="D")
+    if isinstance(fitted, BetaGeoModel):  # closed form: evaluated in the engine
+        return features.with_columns(p_alive_expr(fitted.params_))
+    # any other model: score the distinct (frequency, recency, T) rows, join back
+    distinct = collect(features.select(*_BTYD).unique())
+    alive = np.asarray(fitted.probability_alive(distinct.to_pandas()), dtype=np.float64)
+    backend = distinct.implementation
+    scored = distinct.with_columns(nw.new_series("p_alive", alive, nw.Float64, backend=backend))
+    if isinstance(features, nw.LazyFrame):
+        small: Any = lazy_like(scored, features)
+    else:
+        small = scored
+    return features.join(small, on=list(_BTYD), how="left")
 
 
 def _windows(windows: Sequence[int]) -> tuple[int, ...]:
