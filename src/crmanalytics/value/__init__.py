@@ -19,6 +19,13 @@ from crmanalytics.value._base import ModelBase
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
 from crmanalytics.value.bgnbd import BetaGeoModel, BetaGeoParams
 from crmanalytics.value.clv import customer_lifetime_value
+from crmanalytics.value.clv import clv_by_period
+from crmanalytics.value.evaluation import (
+    HoldoutEvaluation,
+    compare_models,
+    evaluate_holdout,
+    tracking,
+)
 from crmanalytics.value.gamma_gamma import GammaGammaModel, GammaGammaParams
 from crmanalytics.value.summary import customer_summary
 
@@ -31,5 +38,10 @@ __all__ = [
     "PurchaseModel",
     "SpendModel",
     "customer_lifetime_value",
+    "clv_by_period",
+    "HoldoutEvaluation",
+    "compare_models",
+    "evaluate_holdout",
+    "tracking",
     "customer_summary",
 ]
