@@ -26,7 +26,7 @@ from narwhals.stable.v2.typing import IntoFrameT
 
 from crmanalytics.value import BetaGeoParams, PurchaseModel
 from crmanalytics.value._inputs import Array, Columns, score_rows
-from crmanalytics.value._uncertainty import DEFAULT_DRAWS, check_interval, draw_interval
+from crmanalytics.value._uncertainty import check_interval, delta_interval
 
 __all__ = ["churn_probability", "p_alive_expr"]
 
@@ -44,8 +44,6 @@ def churn_probability(
     *,
     columns: Mapping[str, str] | None = None,
     interval: float | None = None,
-    draws: int = DEFAULT_DRAWS,
-    seed: int = 0,
 ) -> IntoFrameT:
     """Probability that each customer has already left: 1 - P(alive).
 
@@ -61,13 +59,10 @@ def churn_probability(
     columns : mapping of str to str, optional
         Summary name to your column name, e.g. ``{"recency": "t_x"}``.
     interval : float, optional
-        Add ``churn_probability_low`` and ``churn_probability_high``: the central
-        ``interval`` range under the uncertainty of the model's estimates (seeded
-        draws of its log-parameters from their asymptotic normal).
-    draws : int, default 200
-        Parameter draws for ``interval``.
-    seed : int, default 0
-        Seed of the draws.
+        Add ``churn_probability_low`` and ``churn_probability_high``: a confidence
+        interval of level ``interval`` from the uncertainty of the model's estimates
+        (delta method on the logit scale with the asymptotic normal of the
+        log-parameters, ``log_covariance_``; any model of the shared base).
 
     Returns
     -------
@@ -104,7 +99,7 @@ def churn_probability(
     >>> list(p.columns)
     ['customer_id', 'churn_probability', 'churn_probability_low', 'churn_probability_high']
     """
-    level = check_interval(interval, draws)
+    level = check_interval(interval)
     check = getattr(model, "check_fitted", None)
     if callable(check):
         check()  # fail early when the model is not fitted
@@ -113,8 +108,8 @@ def churn_probability(
         rows = pd.DataFrame({n: cols[n] for n in _BTYD})
         out = {"churn_probability": _churned([model], rows)}
         if level is not None:
-            low, high = draw_interval(
-                {n: cols[n] for n in _BTYD}, [model], _churned, level=level, draws=draws, seed=seed
+            low, high = delta_interval(
+                {n: cols[n] for n in _BTYD}, [model], _churned, level=level, scale="logit"
             )
             out["churn_probability_low"], out["churn_probability_high"] = low, high
         return out

@@ -33,7 +33,7 @@ from crmanalytics._frames import collect, time_unit_days, to_caller
 from crmanalytics.value._base import summary_time_unit
 from crmanalytics.value._inputs import Array, Columns, read_summary, score_rows, summary_frame
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
-from crmanalytics.value._uncertainty import DEFAULT_DRAWS, check_interval, draw_interval
+from crmanalytics.value._uncertainty import check_interval, delta_interval
 
 __all__ = ["clv_by_period", "customer_lifetime_value", "period_length_in_units"]
 
@@ -82,7 +82,9 @@ def period_length_in_units(
         )
     if isinstance(period_length, bool):
         raise TypeError("period_length must be a calendar span such as '30D' or a number")
-    if isinstance(period_length, int | float | np.integer | np.floating):
+    if isinstance(period_length, int | float | np.integer | np.floating) and not isinstance(
+        period_length, np.timedelta64
+    ):
         length = float(period_length)
     else:
         try:
@@ -151,8 +153,6 @@ def customer_lifetime_value(
     discount_rate: float = 0.01,
     columns: Mapping[str, str] | None = None,
     interval: float | None = None,
-    draws: int = DEFAULT_DRAWS,
-    seed: int = 0,
 ) -> IntoFrameT:
     r"""Discounted expected value of each customer's future purchases.
 
@@ -191,14 +191,11 @@ def customer_lifetime_value(
     columns : mapping of str to str, optional
         Summary name to your column name, e.g. ``{"customer_id": "client"}``.
     interval : float, optional
-        Add ``clv_low`` and ``clv_high``: the central ``interval`` range of the CLV
-        under the estimates' uncertainty (``draws`` seeded draws of both models'
-        log-parameters from their asymptotic normal, ``log_covariance_``). A model
-        outside the shared base, with no covariance, is held fixed.
-    draws : int, default 200
-        Parameter draws for ``interval``.
-    seed : int, default 0
-        Seed of the draws (results are reproducible).
+        Add ``clv_low`` and ``clv_high``: a confidence interval of level
+        ``interval`` on each customer's CLV from the uncertainty of both models'
+        estimates (delta method on log CLV, with the asymptotic normal of the
+        log-parameters, ``log_covariance_``). A model outside the shared base, with
+        no covariance, is held fixed.
 
     Returns
     -------
@@ -215,8 +212,9 @@ def customer_lifetime_value(
     equals this with ``periods=K`` and ``period_length`` 30 (``freq="D"``) or 4.345
     (``freq="W"``) model units. The interval is the uncertainty of the *expected*
     value (the estimates), not the spread of what one customer will actually spend.
-    Intervals are computed on distinct summary rows in chunks: memory stays at
-    ``draws`` x a chunk of rows.
+    Intervals are computed on distinct summary rows in chunks, with ``2 k`` extra
+    evaluations per model of ``k`` parameters: memory stays at a few floats per
+    distinct row.
 
     Examples
     --------
@@ -249,7 +247,7 @@ def customer_lifetime_value(
     """
     _check_options(periods, discount_rate)
     length = period_length_in_units(period_length, purchase_model, summary)
-    level = check_interval(interval, draws)
+    level = check_interval(interval)
     _check_fitted(purchase_model, spend_model)
     models = (purchase_model, spend_model)
 
@@ -257,13 +255,12 @@ def customer_lifetime_value(
         rows = pd.DataFrame(cols)
         out = {"clv": _clv(models, rows, periods, length, discount_rate)}
         if level is not None:
-            out["clv_low"], out["clv_high"] = draw_interval(
+            out["clv_low"], out["clv_high"] = delta_interval(
                 cols,
                 models,
-                lambda drawn, chunk: _clv(drawn, chunk, periods, length, discount_rate),
+                lambda moved, chunk: _clv(moved, chunk, periods, length, discount_rate),
                 level=level,
-                draws=draws,
-                seed=seed,
+                scale="log",
             )
         return out
 
