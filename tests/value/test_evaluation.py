@@ -28,7 +28,7 @@ def bg(cdnow_weeks: pd.DataFrame) -> BetaGeoModel:
     return BetaGeoModel().fit(cdnow_weeks)
 
 
-def _lifetimes_fitter(model: BetaGeoModel):  # noqa: ANN202
+def _lifetimes_fitter(model: BetaGeoModel):
     from lifetimes import BetaGeoFitter
 
     fitter = BetaGeoFitter()
@@ -42,8 +42,13 @@ def test_holdout_matches_lifetimes_calibration_and_holdout(cdnow, bg) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = calibration_and_holdout_data(
-            cdnow, "customer_id", "timestamp", calibration_period_end=CAL_END,
-            observation_period_end="1998-06-30", freq="D", freq_multiplier=7,
+            cdnow,
+            "customer_id",
+            "timestamp",
+            calibration_period_end=CAL_END,
+            observation_period_end="1998-06-30",
+            freq="D",
+            freq_multiplier=7,
             monetary_value_col="amount",
         )
     # evaluate lifetimes' own summary, with its column names, through columns=
@@ -99,7 +104,11 @@ def test_tracking_matches_lifetimes_expected_cumulative_transactions(cdnow, bg) 
 
     got = tracking(bg, cdnow, calibration_end=CAL_END, period="D")
     ref = expected_cumulative_transactions(
-        _DaysModel(_lifetimes_fitter(bg)), cdnow, "timestamp", "customer_id", t=len(got),
+        _DaysModel(_lifetimes_fitter(bg)),
+        cdnow,
+        "timestamp",
+        "customer_id",
+        t=len(got),
         freq="D",
     )
     # lifetimes' row j: actual repeat purchases through day j, and expected purchases
@@ -113,10 +122,10 @@ def test_tracking_matches_lifetimes_expected_cumulative_transactions(cdnow, bg) 
 class _DaysModel:
     """lifetimes' fitter in weeks, answering for horizons in days."""
 
-    def __init__(self, fitter) -> None:  # noqa: ANN001
+    def __init__(self, fitter) -> None:
         self.fitter = fitter
 
-    def expected_number_of_purchases_up_to_time(self, t):  # noqa: ANN001, ANN201
+    def expected_number_of_purchases_up_to_time(self, t):
         return self.fitter.expected_number_of_purchases_up_to_time(np.asarray(t) / 7.0)
 
 
@@ -136,7 +145,8 @@ def test_tracking_weeks_are_days_summed(cdnow, bg) -> None:
     )
     np.testing.assert_allclose(weekly["actual"].sum(), weekly["actual_cumulative"].iloc[-1])
     # CDNOW starts on Wednesday 1997-01-01 and ends on Tuesday 1998-06-30: both partial
-    assert weekly["partial"].iloc[0] and weekly["partial"].iloc[-1]
+    assert weekly["partial"].iloc[0]
+    assert weekly["partial"].iloc[-1]
     assert not weekly["partial"].iloc[1:-1].any()
     assert weekly.loc[weekly["holdout"], "period"].min() == pd.Timestamp("1997-10-06")
     # the total repeat purchases in the holdout agree with the summary's

@@ -51,9 +51,7 @@ def simulate_bgnbd(params: BetaGeoParams, n: int, rng: np.random.Generator) -> p
         x[buy] += 1
         t_x[buy] = nxt[ok]
         alive[buy[rng.random(buy.size) < p[buy]]] = False
-    return pd.DataFrame(
-        {"customer_id": np.arange(n), "frequency": x, "recency": t_x, "T": big_t}
-    )
+    return pd.DataFrame({"customer_id": np.arange(n), "frequency": x, "recency": t_x, "T": big_t})
 
 
 @pytest.mark.slow
@@ -103,10 +101,7 @@ def test_churn_interval_brackets_the_estimate_and_matches_the_delta_method(
         return float(np.log(q / (1.0 - q)))
 
     grad = np.array(
-        [
-            (logit_churn(theta + 1e-5 * e) - logit_churn(theta - 1e-5 * e)) / 2e-5
-            for e in np.eye(4)
-        ]
+        [(logit_churn(theta + 1e-5 * e) - logit_churn(theta - 1e-5 * e)) / 2e-5 for e in np.eye(4)]
     )
     se = float(np.sqrt(grad @ model.log_covariance_ @ grad))
     centre = logit_churn(theta)
@@ -118,9 +113,7 @@ def test_clv_interval_uses_both_models(cdnow_weeks: pd.DataFrame) -> None:
     bg = BetaGeoModel().fit(cdnow_weeks)
     gg = GammaGammaModel().fit(cdnow_weeks)
     both = customer_lifetime_value(cdnow_weeks, bg, gg, interval=0.95)
-    purchase_only = customer_lifetime_value(
-        cdnow_weeks, bg, _Fixed(gg), interval=0.95
-    )
+    purchase_only = customer_lifetime_value(cdnow_weeks, bg, _Fixed(gg), interval=0.95)
     np.testing.assert_allclose(both["clv"], purchase_only["clv"], rtol=1e-12)
     width = both["clv_high"] - both["clv_low"]
     assert (width >= purchase_only["clv_high"] - purchase_only["clv_low"] - 1e-9).all()

@@ -83,16 +83,16 @@ class _Half:
 
     time_unit_ = "W"
 
-    def expected_purchases(self, summary, t):  # noqa: ANN001, ANN201
+    def expected_purchases(self, summary, t):
         return 0.5 * np.asarray(summary["frequency"], dtype=float) + 0 * t
 
-    def probability_alive(self, summary):  # noqa: ANN001, ANN201
+    def probability_alive(self, summary):
         return np.full(len(summary), 0.5)
 
-    def probability_of_purchases(self, summary, n, t):  # noqa: ANN001, ANN201
+    def probability_of_purchases(self, summary, n, t):
         return np.zeros(len(summary))
 
-    def expected_purchases_new_customer(self, t):  # noqa: ANN001, ANN201
+    def expected_purchases_new_customer(self, t):
         return np.atleast_1d(t) * 0.0
 
 

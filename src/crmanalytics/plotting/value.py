@@ -298,9 +298,9 @@ def plot_tracking(result: Any, *, cumulative: bool = True, ax: Any = None) -> An
     holdout = data["holdout"].to_numpy(dtype=bool)
     if holdout.any():
         ax.axvline(when[holdout].iloc[0], color="grey", linestyle=":", label="holdout starts")
-    locator = mdates.AutoDateLocator()
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.set_ylabel("cumulative repeat purchases" if cumulative else "repeat purchases")
     ax.set_title("Tracking: actual vs predicted repeat purchases")
     ax.legend()

@@ -18,8 +18,7 @@ Examples
 from crmanalytics.value._base import ModelBase
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
 from crmanalytics.value.bgnbd import BetaGeoModel, BetaGeoParams
-from crmanalytics.value.clv import customer_lifetime_value
-from crmanalytics.value.clv import clv_by_period
+from crmanalytics.value.clv import clv_by_period, customer_lifetime_value
 from crmanalytics.value.evaluation import (
     HoldoutEvaluation,
     compare_models,
@@ -34,14 +33,14 @@ __all__ = [
     "BetaGeoParams",
     "GammaGammaModel",
     "GammaGammaParams",
+    "HoldoutEvaluation",
     "ModelBase",
     "PurchaseModel",
     "SpendModel",
-    "customer_lifetime_value",
     "clv_by_period",
-    "HoldoutEvaluation",
     "compare_models",
+    "customer_lifetime_value",
+    "customer_summary",
     "evaluate_holdout",
     "tracking",
-    "customer_summary",
 ]

@@ -233,9 +233,7 @@ class BetaGeoModel(ModelBase):
             params, cols["frequency"], cols["recency"], cols["T"], _horizon(t)
         )
 
-    def probability_alive(
-        self, summary: Any, *, columns: Mapping[str, str] | None = None
-    ) -> Array:
+    def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Probability that each customer is still active at the end of their history.
 
         ``1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``; customers with no

@@ -82,8 +82,8 @@ def period_length_in_units(
         )
     if isinstance(period_length, bool):
         raise TypeError("period_length must be a calendar span such as '30D' or a number")
-    if isinstance(period_length, int | float | np.integer | np.floating) and not isinstance(
-        period_length, np.timedelta64
+    if not isinstance(period_length, np.timedelta64) and isinstance(
+        period_length, int | float | np.integer | np.floating
     ):
         length = float(period_length)
     else:
@@ -356,4 +356,3 @@ def clv_by_period(
         "discounted_value": discounted.ravel(),
     }
     return to_caller(data, summary)
-

@@ -313,7 +313,9 @@ def tracking(
     first_day = firsts["_first"].to_numpy().astype(np.int64)
     first_n = firsts["len"].to_numpy().astype(np.float64)
     if first_day.size == 0:
-        raise ValueError(f"no customer made a first purchase by calibration_end ({calibration_end})")
+        raise ValueError(
+            f"no customer made a first purchase by calibration_end ({calibration_end})"
+        )
     start = int(first_day.min())
     span = obs_end - start
     # repeat occasions per day since the start, cumulated
@@ -326,9 +328,7 @@ def tracking(
         model.expected_purchases_new_customer(np.arange(span + 1) / unit_days), dtype=np.float64
     )
     indices = np.arange(period_of_day(start, code), period_of_day(obs_end, code) + 1)
-    ends = np.array(
-        [min(period_end(int(i), code) - 1, obs_end) for i in indices], dtype=np.int64
-    )
+    ends = np.array([min(period_end(int(i), code) - 1, obs_end) for i in indices], dtype=np.int64)
     lag = ends[:, None] - first_day[None, :]
     predicted_cum = np.where(lag >= 0, grid[np.clip(lag, 0, span)], 0.0) @ first_n
     actual_cum = actual_cum_day[ends - start]
@@ -415,8 +415,7 @@ def compare_models(
     present = set(frame.collect_schema().names())
     with_holdout = {"frequency_holdout", "duration_holdout"} <= present
     rows: dict[str, list[Any]] = {
-        k: []
-        for k in ("model", "n_parameters", "n_customers", "log_likelihood", "aic", "bic")
+        k: [] for k in ("model", "n_parameters", "n_customers", "log_likelihood", "aic", "bic")
     }
     rows["parameters"] = []
     holdout: dict[str, list[float]] = {

@@ -225,9 +225,7 @@ def customer_summary(
         )
     # Customers can only start after the summarised period if some purchase falls after
     # it; checking the last purchase day first spares a pass over the data.
-    if calibration_end is not None or (
-        not implicit_end and last > cal_end
-    ):
+    if calibration_end is not None or (not implicit_end and last > cal_end):
         left_out = _first_day_excluded_count(daily, cal_end)
         if left_out:
             period = "calibration_end" if calibration_end is not None else "observation_end"
