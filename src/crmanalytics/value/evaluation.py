@@ -172,7 +172,7 @@ def evaluate_holdout(
 
     Each customer's predicted holdout purchases are ``model.expected_purchases``
     over the holdout duration, given their calibration history. Customers are grouped
-    by calibration frequency (0, 1, ..., ``max_frequency``+), as in figure 4 of
+    by calibration frequency (0, 1, ..., ``max_frequency`` or more), as in figure 4 of
     Fader, Hardie & Lee (2005), and overall error figures are computed per customer.
 
     Parameters
