@@ -19,7 +19,13 @@ from crmanalytics.value._base import ModelBase
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
 from crmanalytics.value.attributes import add_customer_attributes
 from crmanalytics.value.bgnbd import BetaGeoModel, BetaGeoParams
-from crmanalytics.value.clv import customer_lifetime_value
+from crmanalytics.value.clv import clv_by_period, customer_lifetime_value
+from crmanalytics.value.evaluation import (
+    HoldoutEvaluation,
+    compare_models,
+    evaluate_holdout,
+    tracking,
+)
 from crmanalytics.value.gamma_gamma import GammaGammaModel, GammaGammaParams
 from crmanalytics.value.summary import customer_summary
 
@@ -28,10 +34,15 @@ __all__ = [
     "BetaGeoParams",
     "GammaGammaModel",
     "GammaGammaParams",
+    "HoldoutEvaluation",
     "ModelBase",
     "PurchaseModel",
     "SpendModel",
     "add_customer_attributes",
+    "clv_by_period",
+    "compare_models",
     "customer_lifetime_value",
     "customer_summary",
+    "evaluate_holdout",
+    "tracking",
 ]

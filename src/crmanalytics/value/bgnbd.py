@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple, Self
 
 import numpy as np
@@ -31,6 +32,7 @@ from crmanalytics.value._inputs import distinct_rows, read_summary
 __all__ = ["BetaGeoModel", "BetaGeoParams"]
 
 Array = npt.NDArray[np.float64]
+_BTYD = ("frequency", "recency", "T")
 _ADVICE = (
     "Try a small penalizer (BetaGeoModel(penalizer=0.001)), or a coarser time unit "
     "(customer_summary(..., time_unit='W')) so that alpha is not tiny or huge; check "
@@ -105,7 +107,12 @@ class BetaGeoModel(ModelBase):
         self.penalizer = penalizer
 
     def fit(
-        self, summary: Any, *, weights: str | None = None, time_unit: TimeUnit | None = None
+        self,
+        summary: Any,
+        *,
+        weights: str | None = None,
+        time_unit: TimeUnit | None = None,
+        columns: Mapping[str, str] | None = None,
     ) -> Self:
         """Estimate ``(r, alpha, a, b)`` by maximum likelihood.
 
@@ -116,6 +123,12 @@ class BetaGeoModel(ModelBase):
         weights : str, optional
             Name of a column counting how many customers each row stands for (for a
             summary that is already aggregated). By default each row is one customer.
+        time_unit : {"D", "W"}, optional
+            The summary's time unit. A pandas summary from
+            :func:`~crmanalytics.value.customer_summary` carries it; give it for
+            other backends so calendar horizons convert (``time_unit_``).
+        columns : mapping of str to str, optional
+            Summary name to your column name, e.g. ``{"frequency": "x"}``.
 
         Returns
         -------
@@ -145,7 +158,7 @@ class BetaGeoModel(ModelBase):
         >>> model.n_customers_, [round(v, 3) for v in model.params_]
         (2357.0, [0.243, 4.414, 0.793, 2.426])
         """
-        cols = distinct_rows(summary, weights)
+        cols = distinct_rows(summary, weights, columns=columns, purpose="BetaGeoModel.fit")
         x, t_x, T, w = cols["frequency"], cols["recency"], cols["T"], cols["_weight"]
         keep = w > 0
         x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
@@ -181,7 +194,9 @@ class BetaGeoModel(ModelBase):
         self._record_fit(result, total, summary_time_unit(summary, time_unit))
         return self
 
-    def expected_purchases(self, summary: Any, t: float) -> Array:
+    def expected_purchases(
+        self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
         """Predict purchases in the next ``t`` time units, given each customer's history.
 
         Equation (10) of Fader, Hardie & Lee (2005): E[X(T, T+t) | x, t_x, T].
@@ -192,6 +207,8 @@ class BetaGeoModel(ModelBase):
             Columns ``frequency``, ``recency``, ``T`` (any backend).
         t : float
             Horizon, in the summary's time unit.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -209,16 +226,25 @@ class BetaGeoModel(ModelBase):
         array([1.226])
         """
         params = self.param_array()
-        cols = read_summary(summary, ["frequency", "recency", "T"])
+        cols = read_summary(
+            summary, _BTYD, columns=columns, purpose="BetaGeoModel.expected_purchases"
+        )
         return kernel.conditional_expected_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], _horizon(t)
         )
 
-    def probability_alive(self, summary: Any) -> Array:
+    def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Probability that each customer is still active at the end of their history.
 
         ``1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``; customers with no
         repeat purchase are alive with probability 1 under the BG/NBD assumptions.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency``, ``recency``, ``T``.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -236,10 +262,14 @@ class BetaGeoModel(ModelBase):
         array([1.   , 0.73 , 0.129])
         """
         params = self.param_array()
-        cols = read_summary(summary, ["frequency", "recency", "T"])
+        cols = read_summary(
+            summary, _BTYD, columns=columns, purpose="BetaGeoModel.probability_alive"
+        )
         return kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"])
 
-    def probability_of_purchases(self, summary: Any, n: int, t: float) -> Array:
+    def probability_of_purchases(
+        self, summary: Any, n: int, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
         """Probability of exactly ``n`` purchases in the next ``t`` time units.
 
         Conditional on each customer's history; for a row with ``frequency = recency =
@@ -254,6 +284,8 @@ class BetaGeoModel(ModelBase):
             Number of purchases (>= 0).
         t : float
             Horizon, in the summary's time unit.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -272,7 +304,9 @@ class BetaGeoModel(ModelBase):
         if int(n) != n or n < 0:
             raise ValueError(f"n must be a non-negative whole number, got {n!r}")
         params = self.param_array()
-        cols = read_summary(summary, ["frequency", "recency", "T"])
+        cols = read_summary(
+            summary, _BTYD, columns=columns, purpose="BetaGeoModel.probability_of_purchases"
+        )
         return kernel.probability_of_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], n=int(n), t=_horizon(t)
         )

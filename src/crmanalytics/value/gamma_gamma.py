@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any, NamedTuple, Self
 
 import numpy as np
@@ -138,7 +139,13 @@ class GammaGammaModel(ModelBase):
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 
-    def fit(self, summary: Any, *, time_unit: TimeUnit | None = None) -> Self:
+    def fit(
+        self,
+        summary: Any,
+        *,
+        time_unit: TimeUnit | None = None,
+        columns: Mapping[str, str] | None = None,
+    ) -> Self:
         """Estimate ``(p, q, v)`` from the repeat customers (frequency > 0).
 
         Parameters
@@ -146,6 +153,11 @@ class GammaGammaModel(ModelBase):
         summary : dataframe
             Columns ``frequency`` and ``monetary_value`` (any backend). Rows with
             frequency 0 carry no spend information and are not used.
+        time_unit : {"D", "W"}, optional
+            The summary's time unit, recorded as ``time_unit_`` (a pandas summary
+            from :func:`~crmanalytics.value.customer_summary` carries it).
+        columns : mapping of str to str, optional
+            Summary name to your column name, e.g. ``{"monetary_value": "avg_spend"}``.
 
         Returns
         -------
@@ -181,7 +193,9 @@ class GammaGammaModel(ModelBase):
         >>> str(caught[0].message)[:52]
         'frequency and monetary_value are correlated (Pearson'
         """
-        cols = read_summary(summary, ["frequency", "monetary_value"])
+        cols = read_summary(
+            summary, ["frequency", "monetary_value"], columns=columns, purpose="GammaGammaModel.fit"
+        )
         repeat = cols["frequency"] > 0
         x, m = cols["frequency"][repeat], cols["monetary_value"][repeat]
         bad = m <= 0
@@ -233,10 +247,17 @@ class GammaGammaModel(ModelBase):
         self.correlation_ = corr
         return self
 
-    def expected_spend(self, summary: Any) -> Array:
+    def expected_spend(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Predict each customer's mean spend per purchase, ``p (v + x m) / (p x + q - 1)``.
 
         Customers with frequency 0 get the population mean ``p v / (q - 1)``.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency`` and ``monetary_value``.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -257,7 +278,12 @@ class GammaGammaModel(ModelBase):
         >>> m.expected_spend(s).round(2)
         array([35.22, 24.66])
         """
-        cols = read_summary(summary, ["frequency", "monetary_value"])
+        cols = read_summary(
+            summary,
+            ["frequency", "monetary_value"],
+            columns=columns,
+            purpose="GammaGammaModel.expected_spend",
+        )
         return self._spend(cols["frequency"], cols["monetary_value"])
 
     def _spend(self, x: Array, m: Array) -> Array:
