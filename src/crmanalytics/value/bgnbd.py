@@ -17,7 +17,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Self
 
 import numpy as np
@@ -26,8 +26,14 @@ import numpy.typing as npt
 from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
 from crmanalytics.value._base import ModelBase, summary_time_unit
-from crmanalytics.value._fitting import fit_log_params
-from crmanalytics.value._inputs import distinct_rows, read_summary
+from crmanalytics.value._covariates import bgnbd_row_params, fit_bgnbd_with_covariates
+from crmanalytics.value._fitting import FitResult, fit_log_params
+from crmanalytics.value._inputs import Columns, distinct_rows, read_summary
+from crmanalytics.value._with_covariates import (
+    CovariateMixin,
+    covariate_names,
+    read_covariate_rows,
+)
 
 __all__ = ["BetaGeoModel", "BetaGeoParams"]
 
@@ -56,7 +62,7 @@ class BetaGeoParams(NamedTuple):
     b: float
 
 
-class BetaGeoModel(ModelBase):
+class BetaGeoModel(CovariateMixin, ModelBase):
     """BG/NBD model: who is still buying, and how much will they buy.
 
     Parameters
@@ -113,8 +119,10 @@ class BetaGeoModel(ModelBase):
         weights: str | None = None,
         time_unit: TimeUnit | None = None,
         columns: Mapping[str, str] | None = None,
+        purchase_covariates: Sequence[str] | None = None,
+        dropout_covariates: Sequence[str] | None = None,
     ) -> Self:
-        """Estimate ``(r, alpha, a, b)`` by maximum likelihood.
+        """Estimate ``(r, alpha, a, b)`` by maximum likelihood, optionally with covariates.
 
         Parameters
         ----------
@@ -129,6 +137,16 @@ class BetaGeoModel(ModelBase):
             other backends so calendar horizons convert (``time_unit_``).
         columns : mapping of str to str, optional
             Summary name to your column name, e.g. ``{"frequency": "x"}``.
+        purchase_covariates, dropout_covariates : sequence of str, optional
+            Time-invariant customer covariates: columns of the summary (numeric, or
+            text/categorical/boolean, one-hot encoded against their first level; see
+            :func:`~crmanalytics.value.add_customer_attributes`). In CLVTools'
+            parameterisation, ``alpha_i = alpha exp(-g_p' z)`` (a positive purchase
+            coefficient means more purchases) and ``a_i = a exp(g_d' z)``,
+            ``b_i = b exp(g_d' z)``. ``params_`` are then the values for a customer
+            with every covariate at 0 (or its reference level); the effects are in
+            ``coefficients_``, and predictions read each customer's covariates from the
+            summary passed in.
 
         Returns
         -------
@@ -191,8 +209,63 @@ class BetaGeoModel(ModelBase):
             model="BG/NBD",
             advice=_ADVICE,
         )
+        purchase = covariate_names(purchase_covariates, "purchase_covariates")
+        dropout = covariate_names(dropout_covariates, "dropout_covariates")
+        if purchase or dropout:
+            result = self._fit_covariates(summary, result, weights, (purchase, dropout), columns)
+        else:
+            self._set_covariates(None)
         self._record_fit(result, total, summary_time_unit(summary, time_unit))
         return self
+
+    def _fit_covariates(
+        self,
+        summary: Any,
+        start: FitResult,
+        weights: str | None,
+        covariates: tuple[list[str], list[str]],
+        columns: Mapping[str, str] | None,
+    ) -> FitResult:
+        """Refit with covariates, starting from the fit without them."""
+        purchase, dropout = covariates
+        cols, raw = read_covariate_rows(
+            summary,
+            _BTYD,
+            list(dict.fromkeys([*purchase, *dropout])),
+            weights=weights,
+            grouped=True,
+            columns=columns,
+            purpose="BetaGeoModel.fit",
+        )
+        keep = cols["_weight"] > 0
+        history = tuple(cols[n][keep] for n in (*_BTYD, "_weight"))
+        state = fit_bgnbd_with_covariates(
+            (history[0], history[1], history[2], history[3]),
+            {
+                "purchase": {c: raw[c][keep] for c in purchase},
+                "dropout": {c: raw[c][keep] for c in dropout},
+            },
+            start=start.log_params,
+            penalizer=self.penalizer,
+            advice=_ADVICE,
+        )
+        base = self._set_covariates(state)
+        assert base is not None
+        return base
+
+    def _row_params(
+        self, summary: Any, columns: Mapping[str, str] | None, purpose: str
+    ) -> tuple[Any, Columns]:
+        """Parameters (per row with covariates) and the checked history columns."""
+        if self._covariates is None:
+            params = self.param_array()
+            return params, read_summary(summary, _BTYD, columns=columns, purpose=purpose)
+        self.check_fitted()
+        cols, raw = read_covariate_rows(
+            summary, _BTYD, list(self.covariates_), grouped=False, columns=columns, purpose=purpose
+        )
+        z_p, z_d = self._covariate_matrices(raw)
+        return bgnbd_row_params(self._covariates.fit.theta, z_p, z_d), cols
 
     def expected_purchases(
         self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
@@ -225,10 +298,7 @@ class BetaGeoModel(ModelBase):
         >>> m.expected_purchases(one, 39).round(3)
         array([1.226])
         """
-        params = self.param_array()
-        cols = read_summary(
-            summary, _BTYD, columns=columns, purpose="BetaGeoModel.expected_purchases"
-        )
+        params, cols = self._row_params(summary, columns, "BetaGeoModel.expected_purchases")
         return kernel.conditional_expected_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], _horizon(t)
         )
@@ -261,10 +331,7 @@ class BetaGeoModel(ModelBase):
         >>> m.probability_alive(s).round(3)
         array([1.   , 0.73 , 0.129])
         """
-        params = self.param_array()
-        cols = read_summary(
-            summary, _BTYD, columns=columns, purpose="BetaGeoModel.probability_alive"
-        )
+        params, cols = self._row_params(summary, columns, "BetaGeoModel.probability_alive")
         return kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"])
 
     def probability_of_purchases(
@@ -303,10 +370,7 @@ class BetaGeoModel(ModelBase):
         """
         if int(n) != n or n < 0:
             raise ValueError(f"n must be a non-negative whole number, got {n!r}")
-        params = self.param_array()
-        cols = read_summary(
-            summary, _BTYD, columns=columns, purpose="BetaGeoModel.probability_of_purchases"
-        )
+        params, cols = self._row_params(summary, columns, "BetaGeoModel.probability_of_purchases")
         return kernel.probability_of_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], n=int(n), t=_horizon(t)
         )
@@ -314,7 +378,8 @@ class BetaGeoModel(ModelBase):
     def expected_purchases_new_customer(self, t: float | npt.ArrayLike) -> Array:
         """Predict purchases of a newly acquired customer within ``t`` time units.
 
-        Equation (9) of Fader, Hardie & Lee (2005).
+        Equation (9) of Fader, Hardie & Lee (2005). For a model with covariates, this is
+        the customer with every covariate at 0 (or its reference level).
 
         Parameters
         ----------
