@@ -161,3 +161,77 @@ def test_add_customer_attributes_joins_in_the_engine(backend):
         assert out["customer_id"].tolist() == [3, 1, 2]  # the summary's order
     with pytest.raises(SchemaError, match="not a column of the customers table"):
         add_customer_attributes(native, customers, attributes=["age"])
+
+
+def _covariate_summary(n=6000, seed=3):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    g_p, g_d = np.array([0.5, 0.0]), np.array([0.0, 0.6])
+    x, t_x, T, z = simulate_bgnbd(n, rng, r=0.8, alpha0=6.0, a0=0.9, b0=2.0, g_p=g_p, g_d=g_d)
+    channel = np.where(z[:, 1] > 0, "web", "store")
+    spend_scale = np.exp(0.4 * (channel == "web"))
+    m = np.where(x > 0, rng.gamma(6.0, 15.0 * spend_scale / 6.0) + 1.0, 0.0)
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "frequency": x,
+            "recency": t_x,
+            "T": T,
+            "monetary_value": m,
+            "score": z[:, 0],
+            "channel": channel,
+        }
+    )
+
+
+def test_fit_with_covariates_through_the_public_api():
+    import json
+
+    from crmanalytics.value import customer_lifetime_value
+
+    s = _covariate_summary()
+    model = BetaGeoModel().fit(
+        s, purchase_covariates=["score"], dropout_covariates=["channel"], time_unit="W"
+    )
+    coef = model.coefficients_.set_index(["process", "covariate"])
+    assert list(model.coefficients_.columns[:6]) == [
+        "process",
+        "covariate",
+        "estimate",
+        "std_error",
+        "z",
+        "p_value",
+    ]
+    score = coef.loc[("purchase", "score")]
+    assert abs(score.estimate - 0.5) < 3.5 * score.std_error
+    web = coef.loc[("dropout", "channel[web]")]
+    assert abs(web.estimate - 0.6) < 3.5 * web.std_error
+    assert score.p_value < 1e-6
+    # predictions use each customer's covariates
+    new = s.assign(frequency=0.0, recency=0.0, T=0.0)
+    shifted = new.assign(score=new.score + 1.0)
+    assert (model.expected_purchases(shifted, 10) > model.expected_purchases(new, 10)).all()
+    # the base summary and a saved copy
+    assert list(model.summary().index) == ["r", "alpha", "a", "b"]
+    again = BetaGeoModel.from_json(model.to_json())
+    assert np.allclose(again.probability_alive(s), model.probability_alive(s))
+    assert json.loads(model.to_json())["covariates"]["processes"][0][0] == "purchase"
+    spend = GammaGammaModel().fit(s, spend_covariates=["channel"])
+    gg_web = spend.coefficients_.set_index("covariate").loc["channel[web]"]
+    assert abs(gg_web.estimate - 0.4) < 3.5 * gg_web.std_error
+    clv = customer_lifetime_value(s, model, spend, period_length="30D")
+    assert clv["clv"].notna().all()
+    assert len(clv) == len(s)
+    with pytest.raises(ValueError, match="covariates"):
+        customer_lifetime_value(s, model, spend, interval=0.9)
+    with pytest.raises(Exception, match="score"):
+        model.probability_alive(s.drop(columns="score"))
+
+
+def test_covariate_model_without_covariates_equals_plain_fit():
+    s = _covariate_summary(2000, seed=5)
+    plain = BetaGeoModel().fit(s)
+    assert plain.covariates_ == ()
+    with pytest.raises(Exception, match="not fitted with covariates"):
+        _ = plain.coefficients_

@@ -25,8 +25,8 @@ import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
 from crmanalytics.value import BetaGeoParams, PurchaseModel
-from crmanalytics.value._inputs import Array, Columns, score_rows
-from crmanalytics.value._uncertainty import check_interval, delta_interval
+from crmanalytics.value._inputs import Array, Columns, model_covariates, score_rows
+from crmanalytics.value._uncertainty import check_interval, delta_interval, log_parameter_covariance
 
 __all__ = ["churn_probability", "p_alive_expr"]
 
@@ -103,9 +103,11 @@ def churn_probability(
     check = getattr(model, "check_fitted", None)
     if callable(check):
         check()  # fail early when the model is not fitted
+    if level is not None:
+        log_parameter_covariance(model)  # fails early where no interval can be had
 
     def churned(cols: Columns) -> dict[str, Array]:
-        rows = pd.DataFrame({n: cols[n] for n in _BTYD})
+        rows = pd.DataFrame(cols)
         out = {"churn_probability": _churned([model], rows)}
         if level is not None:
             low, high = delta_interval(
@@ -118,7 +120,13 @@ def churn_probability(
     if level is not None:
         outputs += ["churn_probability_low", "churn_probability_high"]
     result: IntoFrameT = score_rows(
-        summary, _BTYD, outputs, churned, columns=columns, purpose="churn_probability"
+        summary,
+        _BTYD,
+        outputs,
+        churned,
+        columns=columns,
+        purpose="churn_probability",
+        extra=model_covariates(model),
     )
     return result
 

@@ -19,7 +19,15 @@ from crmanalytics._frames import (
 )
 from crmanalytics.errors import Problem, SchemaError
 
-__all__ = ["Array", "Columns", "distinct_rows", "read_summary", "score_rows", "summary_frame"]
+__all__ = [
+    "Array",
+    "Columns",
+    "distinct_rows",
+    "model_covariates",
+    "read_summary",
+    "score_rows",
+    "summary_frame",
+]
 
 Array = npt.NDArray[np.float64]
 Columns = dict[str, Array]
@@ -128,8 +136,12 @@ def score_rows(
     *,
     columns: Mapping[str, str] | None = None,
     purpose: str = "this function",
+    extra: Sequence[str] = (),
 ) -> Any:
     """Frame ``customer_id, <name>...`` in the summary's native type (lazy stays lazy).
+
+    ``extra`` columns (a model's covariates) are read as they are, not checked, and
+    handed to ``score`` beside ``names``.
 
     ``score`` maps the checked columns ``names`` to one float per row (or, with several
     output names, a mapping of each name to its floats). An eager summary is scored
@@ -147,22 +159,29 @@ def score_rows(
             return {n: np.asarray(values[n], dtype=np.float64) for n in outputs}
         return {outputs[0]: np.asarray(values, dtype=np.float64)}
 
-    frame = summary_frame(summary, ["customer_id", *names], columns=columns, purpose=purpose)
+    extra = [c for c in dict.fromkeys(extra) if c not in names]
+    frame = summary_frame(
+        summary, ["customer_id", *names, *extra], columns=columns, purpose=purpose
+    )
     if isinstance(frame, nw.LazyFrame) and not frame.implementation.is_duckdb():
-        distinct = collect(frame.select(*names).unique())
+        distinct = collect(frame.select(*names, *extra).unique())
         cols: Columns = {n: distinct[n].to_numpy().astype(np.float64) for n in names}
         check_btyd(cols)
+        cols.update({n: distinct[n].to_numpy() for n in extra})
         scored = distinct.with_columns(
             *(
                 nw.new_series(n, v, nw.Float64, backend=distinct.implementation)
                 for n, v in scored_columns(cols).items()
             )
         )
-        joined = frame.select("customer_id", *names).join(
-            lazy_like(scored, frame), on=list(names), how="left"
+        joined = frame.select("customer_id", *names, *extra).join(
+            lazy_like(scored, frame), on=[*names, *extra], how="left"
         )
         return to_native(joined.select("customer_id", *outputs))
     cols = read_summary(frame, names, with_ids=True, purpose=purpose)
+    if extra:
+        raw = collect(frame.select(*extra))
+        cols.update({n: raw[n].to_numpy() for n in extra})
     base = collect(frame.select("customer_id")).head(0)
     impl = base.implementation
     data = {
@@ -171,7 +190,23 @@ def score_rows(
         ),
         **{
             n: nw.new_series(n, v, backend=impl)
-            for n, v in scored_columns({k: cols[k] for k in names}).items()
+            for n, v in scored_columns({k: cols[k] for k in [*names, *extra]}).items()
         },
     }
     return result_like(nw.from_dict(data, backend=impl), frame)
+
+
+def model_covariates(*models: Any) -> list[str]:
+    """The covariate columns the given models read from a summary (none for most).
+
+    Examples
+    --------
+    >>> from crmanalytics.value import BetaGeoModel
+    >>> from crmanalytics.value._inputs import model_covariates
+    >>> model_covariates(BetaGeoModel())
+    []
+    """
+    found: dict[str, None] = {}
+    for model in models:
+        found.update(dict.fromkeys(getattr(model, "covariates_", ())))
+    return list(found)

@@ -78,6 +78,11 @@ def log_parameter_covariance(model: Any) -> Array | None:
     """
     if not all(hasattr(type(model), name) for name in ("log_covariance_", "from_params")):
         return None
+    if getattr(model, "covariates_", ()):
+        raise ValueError(
+            f"interval= is not available yet for a {type(model).__name__} fitted with "
+            "covariates; fit it without covariates for per-customer intervals"
+        )
     try:
         return np.asarray(model.log_covariance_, dtype=np.float64)
     except NotFittedError as exc:

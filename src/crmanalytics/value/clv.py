@@ -31,9 +31,16 @@ from narwhals.stable.v2.typing import IntoFrameT
 
 from crmanalytics._frames import collect, time_unit_days, to_caller
 from crmanalytics.value._base import summary_time_unit
-from crmanalytics.value._inputs import Array, Columns, read_summary, score_rows, summary_frame
+from crmanalytics.value._inputs import (
+    Array,
+    Columns,
+    model_covariates,
+    read_summary,
+    score_rows,
+    summary_frame,
+)
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
-from crmanalytics.value._uncertainty import check_interval, delta_interval
+from crmanalytics.value._uncertainty import check_interval, delta_interval, log_parameter_covariance
 
 __all__ = ["clv_by_period", "customer_lifetime_value", "period_length_in_units"]
 
@@ -250,6 +257,9 @@ def customer_lifetime_value(
     level = check_interval(interval)
     _check_fitted(purchase_model, spend_model)
     models = (purchase_model, spend_model)
+    if level is not None:
+        for model in models:
+            log_parameter_covariance(model)  # fails early where no interval can be had
 
     def value(cols: Columns) -> dict[str, Array]:
         rows = pd.DataFrame(cols)
@@ -266,7 +276,13 @@ def customer_lifetime_value(
 
     outputs = ["clv"] if level is None else ["clv", "clv_low", "clv_high"]
     result: IntoFrameT = score_rows(
-        summary, _NAMES, outputs, value, columns=columns, purpose="customer_lifetime_value"
+        summary,
+        _NAMES,
+        outputs,
+        value,
+        columns=columns,
+        purpose="customer_lifetime_value",
+        extra=model_covariates(*models),
     )
     return result
 
@@ -333,11 +349,15 @@ def clv_by_period(
     _check_options(periods, discount_rate)
     length = period_length_in_units(period_length, purchase_model, summary)
     _check_fitted(purchase_model, spend_model)
+    extra = model_covariates(purchase_model, spend_model)
     frame = summary_frame(
-        summary, ["customer_id", *_NAMES], columns=columns, purpose="clv_by_period"
+        summary, ["customer_id", *_NAMES, *extra], columns=columns, purpose="clv_by_period"
     )
     cols = read_summary(frame, _NAMES, with_ids=True, purpose="clv_by_period")
-    rows = pd.DataFrame({n: cols[n] for n in _NAMES})
+    raw = collect(frame.select(*extra)) if extra else None
+    rows = pd.DataFrame(
+        {**{n: cols[n] for n in _NAMES}, **{n: raw[n].to_numpy() for n in extra if raw is not None}}
+    )
     n = len(rows)
     spend = np.asarray(spend_model.expected_spend(rows), dtype=np.float64)
     k_all = np.arange(1, int(periods) + 1)
