@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import AnyFrame, collect, is_lazy, to_caller
+from crmanalytics._frames import AnyFrame, collect, from_native, is_lazy, to_caller
 
 __all__ = ["item_dtype", "lists_to_caller", "names_of", "product_names", "sorted_items"]
 
@@ -147,7 +147,7 @@ def lists_to_caller(
     >>> out["items"][0]
     ['a', 'b']
     """
-    like = nw.from_native(caller)
+    like = from_native(caller)
     lazy = is_lazy(like)
     if like.implementation.is_pandas() and not lazy:
         frame = pd.DataFrame(
@@ -161,9 +161,9 @@ def lists_to_caller(
             }
         )
         return to_caller(nw.from_native(frame, eager_only=True), caller)
-    backend = like.implementation
+    backend: Any = like.implementation
     if lazy:
-        polars = backend.is_polars()
+        polars = like.implementation.is_polars()
         backend = nw.Implementation.POLARS if polars else nw.Implementation.PYARROW
     series = {
         name: nw.new_series(

@@ -212,8 +212,8 @@ def basket_rules(
     every = list(dict.fromkeys(v for items in antecedents + consequents for v in items))
     names = product_names(frame, item, every)
     if names is not None:
-        for column, itemsets in (("antecedent", antecedents), ("consequent", consequents)):
-            data[f"{column}_names"] = [names_of(items, names) for items in itemsets]
+        for column, sides in (("antecedent", antecedents), ("consequent", consequents)):
+            data[f"{column}_names"] = [names_of(itemset, names) for itemset in sides]
             dtypes[f"{column}_names"] = nw.List(nw.String())
     return lists_to_caller(data, dtypes, transactions)
 

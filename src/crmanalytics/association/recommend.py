@@ -283,7 +283,7 @@ def _recommend(
         (np.ones(ante_item.size, dtype=np.int64), (ante_item, ante_rule)),
         shape=(n_items, n_rules),
     )
-    hits = (owned @ needs).tocoo()
+    hits = sparse.coo_matrix(owned @ needs)
     applies = (hits.data == sizes[hits.col]) & (sizes[hits.col] > 0)
     cust, rule = hits.row[applies].astype(np.int64), hits.col[applies].astype(np.int64)
     # Expand each applying rule into its consequent items.

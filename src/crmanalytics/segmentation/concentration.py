@@ -187,7 +187,7 @@ def concentration(
         per_customer = tx.group_by("customer_id").agg(nw.col("amount").sum().alias("_value"))
         value_frame = per_customer.select("_value")
     else:
-        values = renamed_numeric(
+        per_value = renamed_numeric(
             frame,
             columns=mapping,
             needs=[column],
@@ -196,7 +196,7 @@ def concentration(
             purpose="concentration",
             fix="pass column= naming a numeric per-customer value column",
         )
-        value_frame = values.select(nw.col(column).alias("_value"))
+        value_frame = per_value.select(nw.col(column).alias("_value"))
     values = collect(value_frame)["_value"].to_numpy().astype(np.float64)
     values = np.where(np.isnan(values), 0.0, values)
     if values.size == 0:
