@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
@@ -32,6 +32,7 @@ from crmanalytics.association._common import (
     product_names,
     sorted_items,
 )
+from crmanalytics.errors import Problem, SchemaError
 
 __all__ = ["next_best_items"]
 
@@ -161,8 +162,8 @@ def next_best_items(
             "with columns={'confidence': ...}",
         )
     )
-    antecedents = _itemsets(rule_frame[ante_col].to_list(), single=not basket)
-    consequents = _itemsets(rule_frame[cons_col].to_list(), single=not basket)
+    antecedents = _itemsets(rule_frame[ante_col].to_list(), ante_col, single=not basket)
+    consequents = _itemsets(rule_frame[cons_col].to_list(), cons_col, single=not basket)
     wanted = list(dict.fromkeys(v for items in antecedents + consequents for v in items))
     bought = collect(
         frame.filter(nw.col(item).is_in(wanted))
@@ -209,10 +210,25 @@ def next_best_items(
     return lists_to_caller(data, dtypes, history)
 
 
-def _itemsets(values: Sequence[Any], *, single: bool) -> list[list[Any]]:
+def _itemsets(values: Sequence[Any], column: str, *, single: bool) -> list[list[Any]]:
     """Each rule side as a sorted list of items (a one-item list for sequential rules)."""
     if single:
         return [[v] for v in values]
+    bad = [v for v in values if isinstance(v, str | bytes) or not isinstance(v, Iterable)]
+    if bad:
+        raise SchemaError(
+            "rules",
+            [
+                Problem(
+                    column,
+                    "must hold lists (or sets) of items",
+                    len(bad),
+                    tuple(bad[:5]),
+                    "pass the output of basket_rules, or name single items in "
+                    "'antecedent'/'consequent' columns",
+                )
+            ],
+        )
     return [sorted_items(v) for v in values]
 
 
