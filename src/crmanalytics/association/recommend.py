@@ -33,6 +33,7 @@ from crmanalytics.association._common import (
     sorted_items,
 )
 from crmanalytics.errors import Problem, SchemaError
+from crmanalytics.schema import TRANSACTIONS
 
 __all__ = ["next_best_items"]
 
@@ -76,7 +77,9 @@ def next_best_items(
         :func:`~crmanalytics.association.basket_rules` returns, on any backend.
     columns : mapping of str to str, optional
         Expected name to your column name, for either frame, e.g.
-        ``{"customer_id": "cid", "antecedent": "from"}``.
+        ``{"customer_id": "cid", "antecedent": "from"}``. The mapping given to the
+        other analyses can be reused: entries for transaction columns this function
+        does not read are ignored.
     k : int, default 5
         Recommendations per customer at most.
     item : str, default "product_id"
@@ -138,6 +141,8 @@ def next_best_items(
     if by not in ("confidence", "lift"):
         raise ValueError(f"by must be 'confidence' or 'lift', got {by!r}")
     mapping = dict(columns or {})
+    # one mapping for both frames: the history reads these; the rules never read a
+    # transactions column, so the mapping given to the other analyses can be reused
     history_names = {"customer_id", item, "product_name"}
     frame = renamed(
         history,
@@ -146,7 +151,8 @@ def next_best_items(
         table="history",
         purpose="next_best_items",
     )
-    rule_map = {c: v for c, v in mapping.items() if c not in history_names}
+    ignored = history_names | set(TRANSACTIONS.names)
+    rule_map = {c: v for c, v in mapping.items() if c not in ignored}
     present = set(from_native(rules).columns) | set(rule_map)
     basket = _BASKET[0] in present and _SEQUENTIAL[0] not in present
     ante_col, cons_col = _BASKET if basket else _SEQUENTIAL
