@@ -145,9 +145,7 @@ RFM = {"recency": "r", "frequency": "f", "monetary": "m"}
 SCORES = {"r_score": "R", "f_score": "F", "m_score": "M"}
 
 CASES: list[Case] = [
-    Case(
-        "rfm_table", rfm_table, transactions, TX, check=_has_columns("customer_id", "recency")
-    ),
+    Case("rfm_table", rfm_table, transactions, TX, check=_has_columns("customer_id", "recency")),
     Case(
         "rfm_scores",
         rfm_scores,
@@ -300,3 +298,94 @@ def test_one_pattern(case: Case, backend: str) -> None:
             case.check(result)
     for got, want in zip(pandas_inputs, before, strict=True):  # (d)
         pd.testing.assert_frame_equal(got, want)
+
+
+# ---- errors: the library's own, naming column and rule, advice within the signature -----
+
+
+def _bad_amount() -> pd.DataFrame:
+    return _transactions().assign(amount=["abc"] * len(_transactions()))
+
+
+ERRORS: list[tuple[str, Callable[[], Any], str, str]] = [
+    (
+        "sequential_rules without product_id",
+        lambda: sequential_rules(_transactions().drop(columns="product_id")),
+        "product_id",
+        "is required by sequential_rules but missing",
+    ),
+    (
+        "basket_rules without transaction_id",
+        lambda: basket_rules(_transactions().drop(columns="transaction_id")),
+        "transaction_id",
+        "is required by basket_rules but missing",
+    ),
+    ("rfm_table with text amounts", lambda: rfm_table(_bad_amount()), "amount", "number"),
+    (
+        "lifecycle_stages with text amounts",
+        lambda: lifecycle_stages(customers_and_transactions()[0], _bad_amount()),
+        "amount",
+        "number",
+    ),
+    (
+        "concentration with text amounts",
+        lambda: concentration(_bad_amount()),
+        "amount",
+        "number",
+    ),
+    (
+        "value_tiers on text",
+        lambda: value_tiers(pd.DataFrame({"monetary": ["high"]})),
+        "monetary",
+        "must be numeric",
+    ),
+    (
+        "rfm_scores on a mapped text column",
+        lambda: rfm_scores(
+            pd.DataFrame({"r": ["x"], "frequency": [1], "monetary": [2.0]}),
+            columns={"recency": "r"},
+        ),
+        "recency",
+        "must be numeric",
+    ),
+    (
+        "segment_summary without monetary",
+        lambda: segment_summary(segments()[0].drop(columns="monetary")),
+        "monetary",
+        "is required by segment_summary but missing",
+    ),
+    (
+        "next_best_items with text confidence",
+        lambda: next_best_items(
+            pd.DataFrame({"customer_id": [1], "product_id": [1]}),
+            pd.DataFrame({"antecedent": [1], "consequent": [2], "confidence": ["hi"], "lift": [1]}),
+        ),
+        "confidence",
+        "must be numeric",
+    ),
+    (
+        "next_best_items with a history lacking the item",
+        lambda: next_best_items(pd.DataFrame({"customer_id": [1]}), sequential()[0]),
+        "product_id",
+        "is required by next_best_items but missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "call", "column", "rule"), ERRORS, ids=[e[0] for e in ERRORS])
+def test_bad_input_is_a_schema_error_naming_column_and_rule(
+    label: str, call: Callable[[], Any], column: str, rule: str
+) -> None:
+    import re
+
+    from crmanalytics.errors import SchemaError
+
+    with pytest.raises(SchemaError) as info:
+        call()
+    problems = [p for p in info.value.problems if p.column == column]
+    assert problems, (label, str(info.value))
+    assert any(rule in p.rule for p in problems), (label, str(info.value))
+    for problem in info.value.problems:  # advice names only parameters the function has
+        fix = re.sub(r"validate_\w+\([^)]*\)", "", problem.fix)  # the validator's own call
+        for parameter in re.findall(r"\b(\w+)=", fix):
+            assert parameter in {"columns", "column"}, (label, problem.fix)
