@@ -152,7 +152,7 @@ def brute_force_itemsets(history: pd.DataFrame, rules: pd.DataFrame, k: int) -> 
                 cand = (-r.confidence, -r.lift, row, tuple(sorted(r.antecedents)))
                 if item not in bought[c] and (item not in best or cand < best[item]):
                     best[item] = cand
-        ranked = sorted(best.items(), key=lambda kv: kv[1][:3])[:k]
+        ranked = sorted(best.items(), key=lambda kv: (*kv[1][:3], kv[0]))[:k]
         out += [
             (c, rank, item, -score, list(ante))
             for rank, (item, (score, _, _, ante)) in enumerate(ranked, start=1)

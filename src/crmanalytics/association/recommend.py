@@ -61,7 +61,8 @@ def next_best_items(
     **largest** ``by`` value (confidence by default) over those rules, so an item is
     recommended on the strength of its best supporting rule. Candidates are ranked by
     score, then by the other measure (lift or confidence), then by the position of
-    their best rule in ``rules`` (earlier first).
+    their best rule in ``rules`` (earlier first), then by the item (several items of
+    one basket rule's consequents).
 
     Parameters
     ----------
@@ -170,7 +171,8 @@ def next_best_items(
     )
     antecedents = _itemsets(rule_frame[ante_col].to_list(), ante_col, single=not basket)
     consequents = _itemsets(rule_frame[cons_col].to_list(), cons_col, single=not basket)
-    wanted = list(dict.fromkeys(v for items in antecedents + consequents for v in items))
+    # codes in item order: the items of one rule tie on everything else and rank so
+    wanted = sorted_items(dict.fromkeys(v for items in antecedents + consequents for v in items))
     bought = collect(
         frame.filter(nw.col(item).is_in(wanted))
         .select(nw.col("customer_id").alias(_CUST), nw.col(item).alias(_ITEM))
