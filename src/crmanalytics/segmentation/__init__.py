@@ -23,6 +23,9 @@ from crmanalytics.segmentation.segments import (
     segment_summary,
 )
 from crmanalytics.segmentation.tiers import value_tiers
+from crmanalytics.segmentation.profile import ProfileResult, profile
+from crmanalytics.segmentation.preferences import PreferenceSegments, preference_segments
+from crmanalytics.segmentation.cross_sell import cross_sell_candidates
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
@@ -39,4 +42,9 @@ __all__ = [
     "segment_of",
     "segment_summary",
     "value_tiers",
+    "ProfileResult",
+    "profile",
+    "PreferenceSegments",
+    "preference_segments",
+    "cross_sell_candidates",
 ]
