@@ -24,7 +24,9 @@ def make_data(seed: int, n_customers: int = 30, n_segments: int = 3) -> tuple[pd
             "timestamp": pd.Timestamp("2024-01-01")
             + pd.to_timedelta(rng.integers(0, 90, n_rows), unit="D"),
             "amount": np.round(rng.gamma(2.0, 10.0, n_rows), 2) + 0.01,
-            "category": rng.choice(list("abcdefg"), n_rows, p=[0.3, 0.2, 0.15, 0.15, 0.1, 0.05, 0.05]),
+            "category": rng.choice(
+                list("abcdefg"), n_rows, p=[0.3, 0.2, 0.15, 0.15, 0.1, 0.05, 0.05]
+            ),
         }
     )
     ids = np.unique(tx["customer_id"])
@@ -54,8 +56,10 @@ def reference(
                 continue
             base = len(buyers[category] & set(seg_of.index)) / n_all
             candidates.append((category, share, share / base))
-        key = (lambda c: (-c[1], -c[2], c[0])) if rank_by == "share" else (
-            lambda c: (-c[2], -c[1], c[0])
+        key = (
+            (lambda c: (-c[1], -c[2], c[0]))
+            if rank_by == "share"
+            else (lambda c: (-c[2], -c[1], c[0]))
         )
         for rank, (category, share, lift) in enumerate(sorted(candidates, key=key)[:top_n], 1):
             rows.append((cid, segment, rank, category, share, lift))
@@ -103,9 +107,7 @@ def test_agrees_with_next_best_items_on_segment_rules(
     rules["confidence"] = rules["n"] / rules["segment"].map(size)
     rules["lift"] = rules["confidence"] / rules["category"].map(base)
     rules["antecedent"] = "segment:" + rules["segment"].astype(str)
-    rules = rules.rename(columns={"category": "consequent"}).sort_values(
-        ["segment", "consequent"]
-    )
+    rules = rules.rename(columns={"category": "consequent"}).sort_values(["segment", "consequent"])
     pseudo = segments.assign(category="segment:" + segments["segment"].astype(str))
     history = pd.concat([bought, pseudo[["customer_id", "category"]]], ignore_index=True)
     nbi = next_best_items(history, rules, k=top_n, item="category")
@@ -133,9 +135,7 @@ def test_takes_a_preference_segments_result_and_columns() -> None:
     assert_frames(got, reference(data.transactions, segments.assignments, 2))
     mine = data.transactions.rename(columns={"customer_id": "who"})
     before = mine.copy()
-    mapped = cross_sell_candidates(
-        mine, segments=segments, top_n=2, columns={"customer_id": "who"}
-    )
+    mapped = cross_sell_candidates(mine, segments=segments, top_n=2, columns={"customer_id": "who"})
     assert_frames(mapped, got)
     pd.testing.assert_frame_equal(mine, before)
     # candidates of a segment are its favoured categories first

@@ -108,9 +108,7 @@ def test_same_seed_same_segments(data: SimulatedData) -> None:
 
 def test_gaussian_mixture_chooses_k_by_bic(data: SimulatedData) -> None:
     tx = data.transactions.head(4000)
-    result = preference_segments(
-        tx, method="gmm", random_state=0, n_bootstrap=2, max_segments=6
-    )
+    result = preference_segments(tx, method="gmm", random_state=0, n_bootstrap=2, max_segments=6)
     assert result.criterion == "bic"
     assert result.n_segments == min(result.criterion_values, key=result.criterion_values.get)
     assert result.method == "gmm"
@@ -131,9 +129,7 @@ def test_backend_parity_and_columns_mapping(data: SimulatedData) -> None:
     tx = data.transactions.head(3000)
     expected = preference_segments(tx, n_segments=4, random_state=0, n_bootstrap=2)
     for backend in BACKENDS:
-        got = preference_segments(
-            convert(tx, backend), n_segments=4, random_state=0, n_bootstrap=2
-        )
+        got = preference_segments(convert(tx, backend), n_segments=4, random_state=0, n_bootstrap=2)
         for name in ("assignments", "segments", "categories"):
             pd.testing.assert_frame_equal(
                 to_pandas(getattr(got, name)), getattr(expected, name), check_dtype=False

@@ -131,7 +131,7 @@ def bh_ref(p: list[float]) -> list[float]:
     ranked = sorted(known, key=lambda i: p[i])
     out = [math.nan] * len(p)
     for position, i in enumerate(ranked, start=1):
-        out[i] = min(1.0, min(p[j] * m / r for r, j in enumerate(ranked, start=1) if r >= position))
+        out[i] = min(1.0, *(p[j] * m / r for r, j in enumerate(ranked, start=1) if r >= position))
     return out
 
 
@@ -212,7 +212,7 @@ def profile_ref(
     nps = None
     if interactions is not None:
         nps = interactions[(interactions["kind"] == "nps") & interactions["score"].notna()]
-    present = [g for g in per["_group"].dropna().unique()]
+    present = list(per["_group"].dropna().unique())
     ordered: list[Any] = sorted(present, key=_bin_key)
     if per["_group"].isna().any():
         ordered.append(None)
@@ -222,9 +222,7 @@ def profile_ref(
         scores = None
         if nps is not None:
             scores = nps.loc[nps["customer_id"].isin(members["customer_id"]), "score"]
-        rows.append(
-            {attribute: g, **group_ref(members, len(per), per["revenue"].sum(), scores)}
-        )
+        rows.append({attribute: g, **group_ref(members, len(per), per["revenue"].sum(), scores)})
     return pd.DataFrame(rows)
 
 
@@ -240,7 +238,10 @@ def assert_same(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
         a, e = actual[name].tolist(), expected[name].tolist()
         if pd.api.types.is_numeric_dtype(expected[name]) and name not in ("attribute",):
             np.testing.assert_allclose(
-                np.asarray(a, dtype=float), np.asarray(e, dtype=float), rtol=1e-9, atol=1e-9,
+                np.asarray(a, dtype=float),
+                np.asarray(e, dtype=float),
+                rtol=1e-9,
+                atol=1e-9,
                 err_msg=name,
             )
         else:
@@ -404,9 +405,7 @@ def test_columns_mapping_serves_every_table_and_inputs_are_not_mutated() -> None
         for frame in (tx, customers, interactions)
     ]
     copies = [frame.copy() for frame in renamed]
-    result = profile(
-        renamed[0], renamed[1], by="tier", interactions=renamed[2], columns=mapping
-    )
+    result = profile(renamed[0], renamed[1], by="tier", interactions=renamed[2], columns=mapping)
     pd.testing.assert_frame_equal(result.table, expected.table)
     for before, after in zip(copies, renamed, strict=True):
         pd.testing.assert_frame_equal(before, after)

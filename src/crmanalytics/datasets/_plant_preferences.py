@@ -156,7 +156,7 @@ def plant_preferences(
     )
     truth = PlantedPreferences(
         categories=CATEGORIES,
-        groups={name: favoured for name, favoured in _GROUPS},
+        groups=dict(_GROUPS),
         group_weights=dict(zip(names, _GROUP_WEIGHTS, strict=True)),
         favoured_share=_FAVOURED_SHARE,
         age_mix={k: tuple(v) for k, v in _AGE_MIX.items()},

@@ -109,13 +109,14 @@ def cross_sell_candidates(
     ... })
     >>> segments = pd.DataFrame({"customer_id": [1, 2, 3, 4], "segment": [1, 1, 1, 2]})
     >>> cross_sell_candidates(tx, segments=segments, top_n=2)
-       customer_id  segment  rank category     share  lift
-    0            1        1     1      pot  0.333333   1.0
-    1            2        1     1      cup  0.333333   1.0
-    2            3        1     1      cup  0.333333   1.0
-    3            3        1     2      pot  0.333333   1.0
+       customer_id  segment  rank category     share      lift
+    0            1        1     1      pot  0.333333  1.333333
+    1            2        1     1      cup  0.333333  1.333333
+    2            3        1     1      cup  0.333333  1.333333
+    3            3        1     2      pot  0.333333  1.333333
     """
-    if isinstance(top_n, bool) or not isinstance(top_n, int | np.integer) or top_n < 1:
+    given: Any = top_n
+    if isinstance(given, bool) or not isinstance(given, int | np.integer) or given < 1:
         raise ValueError(f"top_n must be a positive integer, got {top_n!r}")
     if rank_by not in ("share", "lift"):
         raise ValueError(f"rank_by must be 'share' or 'lift', got {rank_by!r}")
@@ -134,7 +135,7 @@ def cross_sell_candidates(
     ).sort("customer_id")
     table = baskets(tx, by, purpose="cross_sell_candidates")
     where = pd.Index(seg_frame["customer_id"].to_numpy()).get_indexer(
-        table.customer_ids.to_numpy()
+        pd.Index(table.customer_ids.to_numpy())
     )
     unknown = int((where < 0).sum())
     if unknown:
@@ -149,7 +150,7 @@ def cross_sell_candidates(
     bought = np.zeros((len(seg_frame), len(table.categories)), dtype=bool)
     bought[where[where >= 0]] = table.spend[where >= 0] > 0
     share, lift = _shares(bought, seg_codes, len(seg_values))
-    customer, rank, category = _rank(bought, seg_codes, share, lift, rank_by, top_n)
+    customer, rank, category = _rank(bought, seg_codes, share, lift, rank_by=rank_by, top_n=top_n)
     seg_of = seg_codes[customer]
     return to_caller(
         {
@@ -183,6 +184,7 @@ def _rank(
     segment: npt.NDArray[np.intp],
     share: npt.NDArray[np.float64],
     lift: npt.NDArray[np.float64],
+    *,
     rank_by: str,
     top_n: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:

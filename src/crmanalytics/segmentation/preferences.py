@@ -210,7 +210,7 @@ def preference_segments(
     [1, 1, 1, 2, 2, 2]
     >>> result.segments[["segment", "customers", "defining_categories"]]
        segment  customers defining_categories
-    0        1          3           book, toy
+    0        1          3           toy, book
     1        2          3                wine
     """
     _check_arguments(n_segments, method, max_segments, min_orders, n_bootstrap)
@@ -242,7 +242,9 @@ def preference_segments(
             k, criterion, values = n_segments, "given", {}
         model = _estimator(method, k, _seed(rng)).fit(x_fit)
         labels = _by_size(np.asarray(model.predict(features), dtype=np.int64), k)
-        scores = _stability(x_fit, labels[fitted], method, k, n_bootstrap, rng)
+        scores = _stability(
+            x_fit, labels[fitted], method=method, k=k, n_bootstrap=n_bootstrap, rng=rng
+        )
     stability = float(np.mean(scores)) if scores else math.nan
     return PreferenceSegments(
         assignments=to_caller(
@@ -325,8 +327,7 @@ def _choose_k(
     candidates = range(2, min(max_segments, n_distinct - 1, x.shape[0] - 1) + 1)
     if not candidates:
         raise ValueError(
-            "too few distinct customer profiles to choose a number of segments; "
-            "pass n_segments"
+            "too few distinct customer profiles to choose a number of segments; pass n_segments"
         )
     values: dict[int, float] = {}
     for k in candidates:
@@ -355,6 +356,7 @@ def _by_size(labels: IntArray, k: int) -> IntArray:
 def _stability(
     x: FloatArray,
     labels: IntArray,
+    *,
     method: str,
     k: int,
     n_bootstrap: int,

@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -207,11 +208,11 @@ def profile(
     ...                    "amount": [10.0, 20.0, 5.0, 40.0, 10.0, 10.0, 10.0]})
     >>> result = profile(tx, customers, by=["region", "age"], bins=2)
     >>> result.table[["attribute", "value", "customers", "mean_revenue", "repeat_rate"]]
-      attribute     value  customers  mean_revenue  repeat_rate
-    0    region         n          3     11.666667          0.5
-    1    region         s          3     23.333333          0.5
-    2       age  [25, 42)          3     11.666667          0.5
-    3       age  [42, 61]          3     23.333333          0.5
+      attribute       value  customers  mean_revenue  repeat_rate
+    0    region           n          3     11.666667     0.500000
+    1    region           s          3     23.333333     0.500000
+    2       age  [25, 42.5)          3     21.666667     0.666667
+    3       age  [42.5, 61]          3     13.333333     0.000000
     >>> result.tests[["attribute", "metric", "test"]].head(2)
       attribute              metric            test
     0    region        mean_revenue  kruskal-wallis
@@ -264,14 +265,14 @@ def _bins_for(bins: Bins | Mapping[str, Bins] | None, attribute: str) -> Bins:
     chosen: Any = bins.get(attribute) if isinstance(bins, Mapping) else bins
     if chosen is None:
         return DEFAULT_BINS
-    if isinstance(chosen, bool) or isinstance(chosen, str):
+    if isinstance(chosen, (bool, str)):
         raise ValueError(f"bins must be an int or a sequence of edges, got {chosen!r}")
     if isinstance(chosen, int | np.integer):
         if chosen < 1:
             raise ValueError(f"bins must be a positive number of quantile bins, got {chosen!r}")
         return int(chosen)
     edges = [float(e) for e in chosen]
-    if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+    if len(edges) < 2 or any(b <= a for a, b in itertools.pairwise(edges)):
         raise ValueError(f"bin edges must be at least two increasing numbers, got {edges}")
     return edges
 
@@ -294,7 +295,7 @@ class _Feedback:
 
 def _positions(ids: pd.Index, values: npt.NDArray[Any], table: str) -> npt.NDArray[np.intp]:
     """Row of each id in the customers table; warn about (and mark -1) unknown ids."""
-    where = np.asarray(ids.get_indexer(values), dtype=np.intp)
+    where = np.asarray(ids.get_indexer(pd.Index(values)), dtype=np.intp)
     unknown = where < 0
     if unknown.any():
         examples = list(dict.fromkeys(values[unknown].tolist()))[:3]
@@ -329,7 +330,7 @@ def _purchases(tx: AnyFrame, ids: pd.Index) -> _PerCustomer:
     where = _positions(ids, revenue["customer_id"].to_numpy(), "transactions")
     known = where >= 0
     out_revenue[where[known]] = revenue["revenue"].to_numpy().astype(np.float64)[known]
-    where = np.asarray(ids.get_indexer(orders["customer_id"].to_numpy()), dtype=np.intp)
+    where = np.asarray(ids.get_indexer(pd.Index(orders["customer_id"].to_numpy())), dtype=np.intp)
     known = where >= 0
     out_orders[where[known]] = orders["orders"].to_numpy().astype(np.int64)[known]
     return _PerCustomer(out_revenue, out_orders)
@@ -346,7 +347,9 @@ def _feedback(inter: AnyFrame, ids: pd.Index) -> _Feedback:
         "_det": is_nps & (score < 7),
     }
     names = inter.collect_schema().names()
-    frame = inter if "score" in names else inter.with_columns(nw.lit(None, nw.Float64).alias("score"))
+    frame = (
+        inter if "score" in names else inter.with_columns(nw.lit(None, nw.Float64).alias("score"))
+    )
     counted = collect(
         frame.with_columns(
             **{name: expr.fill_null(value=False).cast(nw.Int64) for name, expr in flags.items()}
@@ -414,7 +417,7 @@ def _binned(values: FloatArray, bins: Bins) -> tuple[list[Any], IntArray]:
     codes[inside] = np.searchsorted(edges[1:-1], values[inside], side="right")
     labels: list[Any] = [
         f"[{_edge_text(lo)}, {_edge_text(hi)}{']' if i == edges.size - 2 else ')'}"
-        for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+        for i, (lo, hi) in enumerate(itertools.pairwise(edges))
     ]
     outside = known & ~inside
     if outside.any():  # given edges that miss some values: one group of their own
@@ -451,9 +454,7 @@ def _group_rows(
         row["revenue_share"] = row["revenue"] / total_revenue if total_revenue else math.nan
         row |= _triple("mean_revenue", kernel.mean_t(revenue, confidence))
         row |= _triple("median_revenue", kernel.median_order(revenue, confidence))
-        row |= _triple(
-            "purchase_frequency", kernel.mean_t(orders.astype(np.float64), confidence)
-        )
+        row |= _triple("purchase_frequency", kernel.mean_t(orders.astype(np.float64), confidence))
         row |= _triple(
             "average_order_value",
             kernel.ratio_t(revenue, orders.astype(np.float64), confidence),
@@ -521,12 +522,16 @@ def _tests(
         (
             "buyer_rate",
             "chi-square",
-            _chi_square(np.array([[(orders[m] > 0).sum(), (orders[m] == 0).sum()] for m in members])),
+            _chi_square(
+                np.array([[(orders[m] > 0).sum(), (orders[m] == 0).sum()] for m in members])
+            ),
         ),
         (
             "repeat_rate",
             "chi-square",
-            _chi_square(np.array([[(orders[m] >= 2).sum(), (orders[m] == 1).sum()] for m in members])),
+            _chi_square(
+                np.array([[(orders[m] >= 2).sum(), (orders[m] == 1).sum()] for m in members])
+            ),
         ),
     ]
     if feedback is not None:
