@@ -231,8 +231,13 @@ def preference_segments(
         raise ValueError(f"n_segments={n_segments} exceeds the {n_fit} customers used for fitting")
     rng = np.random.default_rng(random_state)
     x_fit = features[fitted]
+    # scikit-learn first: threadpool_limits only reaches thread pools already loaded
+    import sklearn.cluster
+    import sklearn.metrics
+    import sklearn.mixture
     from threadpoolctl import threadpool_limits
 
+    del sklearn
     # the matrices are small: one thread is fast, and spares a busy machine the
     # oversubscription of OpenMP threads (100x slower under load)
     with threadpool_limits(limits=1):
