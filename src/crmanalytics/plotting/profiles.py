@@ -218,5 +218,10 @@ def plot_segment_heatmap(
     ax.set_yticks(range(n_rows), rows)
     ax.set_ylabel("segment")
     ax.set_xlabel(category)
-    ax.figure.colorbar(image, ax=ax, label=value if value == "share" else "lift (log scale)")
+    bar = ax.figure.colorbar(image, ax=ax, label=value if value == "share" else "lift (log scale)")
+    if value == "lift":
+        low, high = norm.vmin, norm.vmax
+        ticks = [t for t in (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0) if low <= t <= high]
+        bar.ax.minorticks_off()
+        bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
     return ax
