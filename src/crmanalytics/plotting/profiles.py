@@ -220,7 +220,7 @@ def plot_segment_heatmap(
     ax.set_xlabel(category)
     bar = ax.figure.colorbar(image, ax=ax, label=value if value == "share" else "lift (log scale)")
     if value == "lift":
-        low, high = norm.vmin, norm.vmax
+        low, high = float(np.exp(-bound)), float(np.exp(bound))
         ticks = [t for t in (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0) if low <= t <= high]
         bar.ax.minorticks_off()
         bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])

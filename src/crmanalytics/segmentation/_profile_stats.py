@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from crmanalytics.feedback._nps_kernel import z_value
+
 __all__ = [
     "benjamini_hochberg",
     "mean_t",
@@ -31,20 +33,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 _NAN = float("nan")
-
-
-def z_value(confidence: float) -> float:
-    """Two-sided normal quantile of a confidence level in (0, 1).
-
-    Examples
-    --------
-    >>> from crmanalytics.segmentation._profile_stats import z_value
-    >>> round(z_value(0.95), 3)
-    1.96
-    """
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
 
 
 def wilson(successes: int, n: int, confidence: float) -> tuple[float, float, float]:
