@@ -175,3 +175,25 @@ def test_bad_input() -> None:
         preference_segments(tx, **bad)
     with pytest.raises(ValueError, match="n_segments"):
         preference_segments(tx, n_segments=0)
+
+
+def test_heat_map_shows_every_category_and_segment(result: PreferenceSegments) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmanalytics.plotting.profiles import plot_segment_heatmap
+
+    ax = plot_segment_heatmap(result)
+    categories = sorted(result.categories["category"].unique())
+    assert [t.get_text() for t in ax.get_xticklabels()] == categories
+    sizes = result.segments["customers"].tolist()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"{s} (n={n})" for s, n in zip(range(1, 5), sizes, strict=True)
+    ]
+    share = plot_segment_heatmap(result.categories, value="share")
+    image = share.get_images()[0].get_array()
+    cells = result.categories.pivot_table(index="segment", columns="category", values="share")
+    np.testing.assert_allclose(image, cells.to_numpy())
+    plt.close("all")

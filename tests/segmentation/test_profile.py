@@ -452,3 +452,26 @@ def test_profile_finds_the_planted_age_effect_and_no_region_effect() -> None:
     assert table["value"].tolist() == ["18-34", "35-49", "50-64", "65+"]
     assert table["mean_revenue"].iloc[0] < table["mean_revenue"].iloc[2]
     assert table["mean_revenue_high"].iloc[0] < table["mean_revenue_low"].iloc[2]
+
+
+def test_plot_profile_draws_every_group_with_its_interval() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmanalytics.plotting.profiles import plot_profile
+
+    tx, customers, interactions = make_tables(4)
+    result = profile(tx, customers, by=["region", "tier"], interactions=interactions)
+    ax = plot_profile(result, metric="nps")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    table = result.table
+    assert len(labels) == len(table)
+    assert labels[0] == f"east (n={table['customers'].iloc[0]})"
+    assert ax.get_xlabel() == "NPS"
+    only = plot_profile(result.table, metric="repeat_rate", attribute="tier")
+    assert [t.get_text().split(" ")[0] for t in only.get_yticklabels()] == ["basic", "gold"]
+    with pytest.raises(ValueError, match="no 'revenue' with an interval"):
+        plot_profile(result, metric="revenue")
+    plt.close("all")
