@@ -11,6 +11,7 @@ Examples
 
 from crmanalytics.datasets._cdnow import load_cdnow
 from crmanalytics.datasets._online_retail import NON_PRODUCT_CODES, map_online_retail
+from crmanalytics.datasets._plant_preferences import PlantedPreferences
 from crmanalytics.datasets._simulate import (
     DEFAULT_NPS_MIX,
     DEFAULT_PLANTED_PAIRS,
@@ -31,6 +32,7 @@ __all__ = [
     "PlantedBetaGeo",
     "PlantedGammaGamma",
     "PlantedPair",
+    "PlantedPreferences",
     "SimulatedData",
     "SimulationTruth",
     "load_cdnow",

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from crmanalytics._frames import DateLike
+from crmanalytics.datasets._plant_preferences import PlantedPreferences, plant_preferences
 
 __all__ = [
     "DEFAULT_NPS_MIX",
@@ -178,6 +179,9 @@ class SimulationTruth:
         ``observation_end``); ``dropout_at`` (time of the last purchase, after which
         the customer left; ``NaT`` when alive); ``complained`` (has at least one
         complaint in the interactions).
+    preferences : PlantedPreferences
+        The planted preference groups (favoured categories per group, each
+        customer's group) and age bands; see step 9 of :func:`simulate`.
 
     Examples
     --------
@@ -195,6 +199,7 @@ class SimulationTruth:
     nps_mix: dict[str, NPSMix]
     observation_end: pd.Timestamp
     customers: pd.DataFrame
+    preferences: PlantedPreferences | None = None
 
 
 @dataclass(frozen=True)
@@ -205,11 +210,11 @@ class SimulatedData:
     ----------
     customers : pandas.DataFrame
         Canonical customers: ``customer_id``, ``created_at``, ``acquisition_channel``,
-        ``region``, ``segment``.
+        ``region``, ``segment``, ``age_band``.
     transactions : pandas.DataFrame
         Canonical transactions, one line per purchase occasion: ``customer_id``,
         ``timestamp``, ``amount``, ``transaction_id``, ``product_id``, ``quantity``,
-        ``channel``; sorted by time.
+        ``channel``, ``category``; sorted by time.
     interactions : pandas.DataFrame
         Canonical interactions: ``customer_id``, ``timestamp``, ``kind`` (``nps``,
         ``complaint``, ``campaign_sent``, ``campaign_response``, ``page_view``),
@@ -298,6 +303,12 @@ def simulate(
        those gone with ``campaign_response_dropped``, within 3 days. Campaigns have no
        effect on purchases. While active, customers view pages as a Poisson process
        with rate ``page_views_per_purchase * lambda``.
+    9. **Preferences and age bands.** Each customer joins one of four preference
+       groups, each favouring two of eight categories (80 % of its lines there); every
+       purchase line's ``category`` is drawn from the group's mix, independently of
+       its ``product_id``. Each customer's ``age_band`` is drawn with shares that
+       depend on the spend segment (gold customers are older), so the bands differ in
+       value. See :class:`~crmanalytics.datasets.PlantedPreferences`.
 
     Every component draws from its own stream spawned from ``seed``, so the same seed
     gives the same data, and changing, say, the NPS settings leaves the purchases as
@@ -363,8 +374,9 @@ def simulate(
     --------
     >>> from crmanalytics.datasets import simulate
     >>> data = simulate(1000, seed=42)
-    >>> data.transactions.columns.tolist()
-    ['customer_id', 'timestamp', 'amount', 'transaction_id', 'product_id', 'quantity', 'channel']
+    >>> data.transactions.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['customer_id', 'timestamp', 'amount', 'transaction_id', 'product_id', 'quantity',
+     'channel', 'category']
     >>> bool((data.transactions["timestamp"] < data.truth.observation_end).all())
     True
     >>> sorted(data.interactions["kind"].unique())
@@ -472,6 +484,7 @@ def simulate(
         rng, origin, ids=ids[owner], times=times, amounts=amounts, products=products
     )
     interaction_frame = _interactions_frame(origin, ids, parts, int(n_campaigns))
+    customers, transactions, preferences = plant_preferences(seed, customers, transactions, segment)
 
     truth_customers = pd.DataFrame(
         {
@@ -496,6 +509,7 @@ def simulate(
         nps_mix=dict(mix),
         observation_end=origin + pd.Timedelta(days=duration_days),
         customers=truth_customers,
+        preferences=preferences,
     )
     return SimulatedData(customers, transactions, interaction_frame, truth)
 

@@ -16,6 +16,8 @@ plot is drawn, so importing this package costs nothing.
 - ``plot_rule_paths``: the strongest A-then-B paths as a graph
 - ``plot_nps_trend``: NPS by period with its confidence band
 - ``plot_nps_by``: NPS by group with confidence intervals
+- ``plot_profile``: a customer profile metric by group, with intervals
+- ``plot_segment_heatmap``: preference segments by category (lift or share)
 
 Examples
 --------
@@ -42,6 +44,8 @@ _WHERE = {
     "plot_rule_paths": "association",
     "plot_nps_trend": "feedback",
     "plot_nps_by": "feedback",
+    "plot_profile": "profiles",
+    "plot_segment_heatmap": "profiles",
 }
 
 __all__ = [  # noqa: RUF022 - grouped by analysis
@@ -57,6 +61,8 @@ __all__ = [  # noqa: RUF022 - grouped by analysis
     "plot_rule_paths",
     "plot_nps_trend",
     "plot_nps_by",
+    "plot_profile",
+    "plot_segment_heatmap",
 ]
 
 
