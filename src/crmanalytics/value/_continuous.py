@@ -255,7 +255,7 @@ class ContinuousPurchaseModel(ModelBase):
         >>> from crmanalytics.value import ParetoNBDModel, ParetoNBDParams
         >>> m = ParetoNBDModel.from_params(ParetoNBDParams(0.553, 10.578, 0.606, 11.669))
         >>> m.expected_purchases_new_customer([1, 39]).round(4)
-        array([0.051 , 1.2134])
+        array([0.051, 1.213])
         """
         params = self.param_array()
         horizon = np.atleast_1d(np.asarray(t, dtype=np.float64))

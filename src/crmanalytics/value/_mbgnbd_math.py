@@ -133,7 +133,7 @@ def conditional_expected_purchases(
     >>> p = np.array([0.525, 6.183, 0.891, 1.614])
     >>> zero = np.zeros(1)
     >>> round(float(conditional_expected_purchases(p, zero, zero, zero, 39.0)[0]), 3)
-    1.182
+    1.183
     """
     r, alpha, a, b = params
     t_arr = np.asarray(t, np.float64)

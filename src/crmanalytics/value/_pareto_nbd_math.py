@@ -309,7 +309,7 @@ def conditional_expected_purchases(
     >>> zero = np.zeros(1)
     >>> p = np.array([0.553, 10.578, 0.606, 11.669])
     >>> round(float(conditional_expected_purchases(p, zero, zero, zero, 39.0)[0]), 4)
-    1.2134
+    1.213
     """
     alive = probability_alive(params, x, t_x, T)
     return np.asarray(alive * _expected_if_alive(params, x, T, t), np.float64)
