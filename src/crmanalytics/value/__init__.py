@@ -24,7 +24,7 @@ from crmanalytics.value.summary import customer_summary
 from crmanalytics.value.pareto_nbd import ParetoNBDModel, ParetoNBDParams
 from crmanalytics.value.mbgnbd import ModifiedBetaGeoModel, ModifiedBetaGeoParams
 from crmanalytics.value.bgbb import BetaGeoBetaBinomModel, BetaGeoBetaBinomParams, discrete_summary
-# from crmanalytics.value.sbg import ShiftedBetaGeoModel, ShiftedBetaGeoParams, subscription_summary
+from crmanalytics.value.sbg import ShiftedBetaGeoModel, ShiftedBetaGeoParams, subscription_summary
 
 __all__ = [
     "BetaGeoModel",
