@@ -17,33 +17,33 @@ Examples
 
 from crmanalytics.value._base import ModelBase
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
+from crmanalytics.value.bgbb import BetaGeoBetaBinomModel, BetaGeoBetaBinomParams, discrete_summary
 from crmanalytics.value.bgnbd import BetaGeoModel, BetaGeoParams
 from crmanalytics.value.clv import customer_lifetime_value
 from crmanalytics.value.gamma_gamma import GammaGammaModel, GammaGammaParams
-from crmanalytics.value.summary import customer_summary
-from crmanalytics.value.pareto_nbd import ParetoNBDModel, ParetoNBDParams
 from crmanalytics.value.mbgnbd import ModifiedBetaGeoModel, ModifiedBetaGeoParams
-from crmanalytics.value.bgbb import BetaGeoBetaBinomModel, BetaGeoBetaBinomParams, discrete_summary
+from crmanalytics.value.pareto_nbd import ParetoNBDModel, ParetoNBDParams
 from crmanalytics.value.sbg import ShiftedBetaGeoModel, ShiftedBetaGeoParams, subscription_summary
+from crmanalytics.value.summary import customer_summary
 
 __all__ = [
+    "BetaGeoBetaBinomModel",
+    "BetaGeoBetaBinomParams",
     "BetaGeoModel",
     "BetaGeoParams",
     "GammaGammaModel",
     "GammaGammaParams",
     "ModelBase",
+    "ModifiedBetaGeoModel",
+    "ModifiedBetaGeoParams",
+    "ParetoNBDModel",
+    "ParetoNBDParams",
     "PurchaseModel",
+    "ShiftedBetaGeoModel",
+    "ShiftedBetaGeoParams",
     "SpendModel",
     "customer_lifetime_value",
     "customer_summary",
-    "ParetoNBDModel",
-    "ParetoNBDParams",
-    "ModifiedBetaGeoModel",
-    "ModifiedBetaGeoParams",
-    "BetaGeoBetaBinomModel",
-    "BetaGeoBetaBinomParams",
     "discrete_summary",
-    "ShiftedBetaGeoModel",
-    "ShiftedBetaGeoParams",
     "subscription_summary",
 ]

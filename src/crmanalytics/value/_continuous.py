@@ -154,9 +154,7 @@ class ContinuousPurchaseModel(ModelBase):
             np.float64,
         )
 
-    def probability_alive(
-        self, summary: Any, *, columns: Mapping[str, str] | None = None
-    ) -> Array:
+    def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Probability that each customer is still active at the end of their history.
 
         Parameters

@@ -94,12 +94,13 @@ def value_and_gradient(
     per_row = np.stack(
         [
             digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + T) + dead * log_ratio,
-            r / alpha - (r + x) / (alpha + T) + dead * (r + x) * (1.0 / (alpha + T)
-                                                              - 1.0 / (alpha + t_x)),
+            r / alpha
+            - (r + x) / (alpha + T)
+            + dead * (r + x) * (1.0 / (alpha + T) - 1.0 / (alpha + t_x)),
             ab + dead / a,
             ab + digamma(b + x + 1.0) - digamma(b) - dead / (b + x),
         ]
-    )  # fmt: skip
+    )
     return value, np.asarray((per_row @ weights) * params, np.float64)
 
 

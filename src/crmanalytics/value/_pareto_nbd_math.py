@@ -99,8 +99,12 @@ def hyp_one(m: Array, n: Array, z: Array) -> Hyp:
     term = np.ones(idx.size)
     g_m = np.zeros(idx.size)  # dlog t_k / dm
     g_n = np.zeros(idx.size)
-    tot, a_m, a_n, a_z = (np.ones(idx.size), np.zeros(idx.size), np.zeros(idx.size),
-                          np.zeros(idx.size))  # fmt: skip
+    tot, a_m, a_n, a_z = (
+        np.ones(idx.size),
+        np.zeros(idx.size),
+        np.zeros(idx.size),
+        np.zeros(idx.size),
+    )
     bound = zi / (1.0 - zi)
     k = 0
     while idx.size:
@@ -112,20 +116,27 @@ def hyp_one(m: Array, n: Array, z: Array) -> Hyp:
         a_m += term * g_m
         a_n += term * g_n
         a_z += k * term
-        done = (term * np.maximum(bound, 1.0) * np.maximum(1.0, k * np.abs(g_m) + k)) < (
-            _TOL * tot
-        )
+        done = (term * np.maximum(bound, 1.0) * np.maximum(1.0, k * np.abs(g_m) + k)) < (_TOL * tot)
         if k >= _MAX_TERMS:
             done[:] = True
         if np.any(done):
             where = idx[done]
             total[where], s_m[where], s_n[where], s_z[where] = (
-                tot[done], a_m[done], a_n[done], a_z[done]
-            )  # fmt: skip
+                tot[done],
+                a_m[done],
+                a_n[done],
+                a_z[done],
+            )
             keep = ~done
             idx, mi, ni, zi, term, g_m, g_n = (
-                idx[keep], mi[keep], ni[keep], zi[keep], term[keep], g_m[keep], g_n[keep]
-            )  # fmt: skip
+                idx[keep],
+                mi[keep],
+                ni[keep],
+                zi[keep],
+                term[keep],
+                g_m[keep],
+                g_n[keep],
+            )
             tot, a_m, a_n, a_z, bound = tot[keep], a_m[keep], a_n[keep], a_z[keep], bound[keep]
     with np.errstate(divide="ignore", invalid="ignore"):
         d_z = np.where(z > 0, s_z / (z * total), m / (m + n))
@@ -209,9 +220,7 @@ def _parts(
             np.full_like(rx, s / beta),
         ]
     )
-    g_alive = np.stack(
-        [-np.log(alpha + T), -rx / (alpha + T), -np.log(beta + T), -s / (beta + T)]
-    )
+    g_alive = np.stack([-np.log(alpha + T), -rx / (alpha + T), -np.log(beta + T), -s / (beta + T)])
     with np.errstate(divide="ignore", invalid="ignore"):
         g_dead = (tail_x.grad - ratio * tail_T.grad) / (1.0 - ratio)
     g_dead = np.where(ratio < 1.0, g_dead, 0.0)
@@ -288,10 +297,7 @@ def _expected_if_alive(params: Array, x: Array, T: Array, t: Array | float) -> A
     r, alpha, s, beta = params
     u = np.log1p(np.asarray(t, np.float64) / (beta + T))
     # (1 - (1+t/(beta+T))^-(s-1)) / (s-1), tending to log(1+t/(beta+T)) as s -> 1
-    if abs(s - 1.0) > 1e-10:
-        shape = -np.expm1(-(s - 1.0) * u) / (s - 1.0)
-    else:
-        shape = u
+    shape = -np.expm1(-(s - 1.0) * u) / (s - 1.0) if abs(s - 1.0) > 1e-10 else u
     return np.asarray((r + x) * (beta + T) / (alpha + T) * shape, np.float64)
 
 
@@ -353,11 +359,11 @@ def probability_of_purchases(
     if t <= 0:
         new = np.full(x.shape, 1.0 if n == 0 else 0.0)
     else:
-        new = _new_customer_pmf(s, r + x, alpha + T, beta + T, n, t)
+        new = _new_customer_pmf(s, r + x, alpha + T, beta + T, n=n, t=t)
     return np.asarray(alive * new + (1.0 - alive) * (1.0 if n == 0 else 0.0), np.float64)
 
 
-def _new_customer_pmf(s: float, r: Array, alpha: Array, beta: Array, n: int, t: float) -> Array:
+def _new_customer_pmf(s: float, r: Array, alpha: Array, beta: Array, *, n: int, t: float) -> Array:
     """P(X(t) = n) for customers alive at 0 with rates Gamma(r, alpha), Gamma(s, beta).
 
     ``r``, ``alpha``, ``beta`` are per row (posterior values). P = NB(n; r,

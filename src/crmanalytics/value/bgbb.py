@@ -85,8 +85,11 @@ def _check_discrete(cols: dict[str, Array]) -> None:
 
     for name, values in cols.items():
         if name in _NAMES:
-            rule(name, ~np.isfinite(values) | (values < 0) | (values != np.round(values)),
-                 "must be a non-negative whole number")  # fmt: skip
+            rule(
+                name,
+                ~np.isfinite(values) | (values < 0) | (values != np.round(values)),
+                "must be a non-negative whole number",
+            )
     with np.errstate(invalid="ignore"):
         rule("frequency", x > t_x, "must not exceed recency")
         rule("recency", t_x > n, "must not exceed n_periods")
@@ -313,9 +316,12 @@ class BetaGeoBetaBinomModel(ModelBase):
         """
         cols = self._rows(data, columns, "expected_purchases")
         return kernel.expected_purchases(
-            self.param_array(), cols["frequency"], cols["recency"], cols["n_periods"],
+            self.param_array(),
+            cols["frequency"],
+            cols["recency"],
+            cols["n_periods"],
             _periods_ahead(t),
-        )  # fmt: skip
+        )
 
     def probability_of_purchases(
         self, data: Any, n: int, t: int, *, columns: Mapping[str, str] | None = None
@@ -353,9 +359,13 @@ class BetaGeoBetaBinomModel(ModelBase):
         count = _periods_ahead(n, "n")
         cols = self._rows(data, columns, "probability_of_purchases")
         return kernel.probability_of_purchases(
-            self.param_array(), cols["frequency"], cols["recency"], cols["n_periods"],
-            count=count, horizon=_periods_ahead(t),
-        )  # fmt: skip
+            self.param_array(),
+            cols["frequency"],
+            cols["recency"],
+            cols["n_periods"],
+            count=count,
+            horizon=_periods_ahead(t),
+        )
 
     def expected_purchases_new_customer(self, t: float | npt.ArrayLike) -> Array:
         """Expected transactions of a new customer in their first ``t`` periods after the first.
@@ -381,9 +391,11 @@ class BetaGeoBetaBinomModel(ModelBase):
         horizons = np.atleast_1d(np.asarray(t, dtype=np.float64))
         zero = np.zeros(1)
         return np.array(
-            [kernel.expected_purchases(params, zero, zero, zero, _periods_ahead(h))[0]
-             for h in horizons]
-        )  # fmt: skip
+            [
+                kernel.expected_purchases(params, zero, zero, zero, _periods_ahead(h))[0]
+                for h in horizons
+            ]
+        )
 
 
 def discrete_summary(
@@ -436,7 +448,9 @@ def discrete_summary(
     1            2          0        0          2
     """
     chosen = check_period(period)
-    frame = validated(transactions, "transactions", columns=columns, purpose="discrete_summary")
+    frame: Any = validated(
+        transactions, "transactions", columns=columns, purpose="discrete_summary"
+    )
     frame = with_timestamp_period(frame, "timestamp", chosen, "_p")
     if calibration_end is not None:
         end_day = to_day_number(calibration_end)

@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 
@@ -88,7 +88,7 @@ class ModifiedBetaGeoModel(ContinuousPurchaseModel):
 
     params_type = ModifiedBetaGeoParams
     model_name = "MBG/NBD"
-    _kernel = _mbgnbd_math
+    _kernel: ClassVar[Any] = _mbgnbd_math
     _advice = (
         "Try a small penalizer (ModifiedBetaGeoModel(penalizer=0.001)), or a coarser time "
         "unit (customer_summary(..., time_unit='W')) so that alpha is not tiny or huge; "

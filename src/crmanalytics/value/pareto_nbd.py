@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 
@@ -94,7 +94,7 @@ class ParetoNBDModel(ContinuousPurchaseModel):
 
     params_type = ParetoNBDParams
     model_name = "Pareto/NBD"
-    _kernel = _pareto_nbd_math
+    _kernel: ClassVar[Any] = _pareto_nbd_math
     _advice = (
         "Try a small penalizer (ParetoNBDModel(penalizer=0.001)), or a coarser time unit "
         "(customer_summary(..., time_unit='W')) so that alpha and beta are not tiny or "

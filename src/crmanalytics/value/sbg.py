@@ -81,7 +81,7 @@ class ShiftedBetaGeoParams(NamedTuple):
 
 
 def _log_lik_and_grad(
-    log_params: Array, t: Array, churned: Array, weights: Array
+    log_params: Array, t: Array, churned: npt.NDArray[np.bool_], weights: Array
 ) -> tuple[float, Array]:
     """Weighted log-likelihood and gradient w.r.t. ``log(alpha), log(beta)``.
 
@@ -94,8 +94,12 @@ def _log_lik_and_grad(
     rows = betaln(p, q) - betaln(alpha, beta)
     d_p, d_q = _d_betaln(p, q)
     base_a, base_b = _d_betaln(alpha, beta)
-    grad = np.array([np.dot(weights, d_p) - weights.sum() * base_a,
-                     np.dot(weights, d_q) - weights.sum() * base_b])  # fmt: skip
+    grad = np.array(
+        [
+            np.dot(weights, d_p) - weights.sum() * base_a,
+            np.dot(weights, d_q) - weights.sum() * base_b,
+        ]
+    )
     return float(np.dot(weights, rows)), np.asarray(grad * np.array([alpha, beta]), np.float64)
 
 
@@ -207,8 +211,9 @@ class ShiftedBetaGeoModel(ModelBase):
         ([0.668, 3.806], -1611.16)
         """
         needs = ["t", "churned", *([weights] if weights is not None else [])]
-        frame = renamed(data, columns=columns, needs=needs, table=_TABLE,
-                        purpose="ShiftedBetaGeoModel.fit")  # fmt: skip
+        frame = renamed(
+            data, columns=columns, needs=needs, table=_TABLE, purpose="ShiftedBetaGeoModel.fit"
+        )
         weight = nw.len() if weights is None else nw.col(weights).sum()
         grouped = collect(
             frame.with_columns(nw.col("churned").cast(nw.Int64))
@@ -216,24 +221,39 @@ class ShiftedBetaGeoModel(ModelBase):
             .agg(weight.alias("_weight"))
         )
         t = grouped["t"].to_numpy().astype(np.float64)
-        churned = grouped["churned"].to_numpy().astype(np.float64)
+        flags = grouped["churned"].to_numpy().astype(np.float64)
         w = grouped["_weight"].to_numpy().astype(np.float64)
         problems = []
         bad_t = ~np.isfinite(t) | (t < 1) | (t != np.round(t))
         if np.any(bad_t):
-            problems.append(Problem("t", "must be a whole number of periods >= 1",
-                                    int(bad_t.sum()), tuple(t[bad_t][:5].tolist()), _FIX))  # fmt: skip
-        bad_c = ~np.isin(churned, [0.0, 1.0])
+            problems.append(
+                Problem(
+                    "t",
+                    "must be a whole number of periods >= 1",
+                    int(bad_t.sum()),
+                    tuple(t[bad_t][:5].tolist()),
+                    _FIX,
+                )
+            )
+        bad_c = ~np.isin(flags, [0.0, 1.0])
         if np.any(bad_c):
-            problems.append(Problem("churned", "must be true/false (or 1/0)", int(bad_c.sum()),
-                                    tuple(churned[bad_c][:5].tolist()), _FIX))  # fmt: skip
+            problems.append(
+                Problem(
+                    "churned",
+                    "must be true/false (or 1/0)",
+                    int(bad_c.sum()),
+                    tuple(flags[bad_c][:5].tolist()),
+                    _FIX,
+                )
+            )
         if weights is not None and (not np.all(np.isfinite(w)) or np.any(w < 0)):
-            problems.append(Problem(weights, "weights must be finite and >= 0", 0,
-                                    fix="repair the weights"))  # fmt: skip
+            problems.append(
+                Problem(weights, "weights must be finite and >= 0", 0, fix="repair the weights")
+            )
         if problems:
             raise SchemaError(_TABLE, problems)
         keep = w > 0
-        t, churned, w = t[keep], churned[keep] > 0, w[keep]
+        t, churned, w = t[keep], flags[keep] > 0, w[keep]
         total = float(w.sum())
         if total <= 0 or not np.any(churned) or np.all(churned & (t == 1)):
             raise ValueError(
@@ -489,8 +509,13 @@ def subscription_summary(
     2            3  4    False
     """
     chosen = check_period(period)
-    frame = renamed(subscriptions, columns=columns, needs=[start, end],
-                    table="subscriptions", purpose="subscription_summary")  # fmt: skip
+    frame: Any = renamed(
+        subscriptions,
+        columns=columns,
+        needs=[start, end],
+        table="subscriptions",
+        purpose="subscription_summary",
+    )
     carried = [c for c in frame.collect_schema().names() if c not in (start, end)]
     frame = frame.with_columns(
         _datetime(frame, start).alias("_start"), _datetime(frame, end).alias("_end")
@@ -505,11 +530,23 @@ def subscription_summary(
     )
     problems = []
     if int(checks["no_start"][0]):
-        problems.append(Problem(start, "is required but missing in some rows",
-                                int(checks["no_start"][0]), fix=f"fill or drop rows without {start}"))  # fmt: skip
+        problems.append(
+            Problem(
+                start,
+                "is required but missing in some rows",
+                int(checks["no_start"][0]),
+                fix=f"fill or drop rows without {start}",
+            )
+        )
     if int(checks["reversed"][0] or 0):
-        problems.append(Problem(end, f"must not precede {start}", int(checks["reversed"][0]),
-                                fix=f"check the {end} dates"))  # fmt: skip
+        problems.append(
+            Problem(
+                end,
+                f"must not precede {start}",
+                int(checks["reversed"][0]),
+                fix=f"check the {end} dates",
+            )
+        )
     if problems:
         raise SchemaError("subscriptions", problems)
     if observation_end is not None:
@@ -521,7 +558,9 @@ def subscription_summary(
         obs_day = max(to_day_number(v) for v in seen)
     last = period_of_day(obs_day, chosen)
     # an open subscription is still running after observation_end
-    frame = frame.with_columns(nw.col("_end").fill_null(day_to_timestamp(obs_day + 1).to_pydatetime()))
+    frame = frame.with_columns(
+        nw.col("_end").fill_null(day_to_timestamp(obs_day + 1).to_pydatetime())
+    )
     frame = frame.with_columns(
         epoch_day("_start", frame).alias("_sd"), epoch_day("_end", frame).alias("_ed")
     )
