@@ -467,6 +467,11 @@ def subscription_summary(
       renewal to show yet and are left out, as are those starting after
       ``observation_end``; a :class:`~crmanalytics.errors.DataQualityWarning` counts them.
 
+    A cancellation inside the period holding ``observation_end`` counts, while the
+    subscriptions still running then count as active only through the period before:
+    with ``observation_end`` early in a period (its first days), the two agree with
+    the model's timing exactly.
+
     Parameters
     ----------
     subscriptions : dataframe
