@@ -59,9 +59,10 @@ def test_predictions_match_lifetimes(fitted, oracle, donations) -> None:
     x, t_x, n = d["frequency"], d["recency"], d["n_periods"]
     for t in (0, 1, 5):
         np.testing.assert_allclose(
-            fitted.probability_alive(d, t=t), oracle.conditional_probability_alive(t, x, t_x, n),
+            fitted.probability_alive(d, t=t),
+            oracle.conditional_probability_alive(t, x, t_x, n),
             rtol=1e-10,
-        )  # fmt: skip
+        )
     for t in (1, 5, 10):
         np.testing.assert_allclose(
             fitted.expected_purchases(d, t),
@@ -82,7 +83,7 @@ def test_new_customer_pmf_matches_lifetimes_and_data(fitted, oracle, donations) 
     np.testing.assert_allclose(ours * 11104, observed, rtol=0.1)  # the paper's figure 3 fit
 
 
-def _brute_force_pmf(params, x, t_x, n, count, horizon) -> float:
+def _brute_force_pmf(params, x, t_x, n, *, count, horizon) -> float:
     """Enumerate every dropout path and integrate p and theta on a Gauss-Legendre grid.
 
     With whole-number beta parameters the integrands are polynomials, so 40 nodes per
@@ -97,8 +98,14 @@ def _brute_force_pmf(params, x, t_x, n, count, horizon) -> float:
     u, wu = (nodes + 1) / 2, weights / 2
     p, theta = np.meshgrid(u, u, indexing="ij")
     w2 = np.outer(wu, wu)
-    prior = (p ** (alpha - 1) * (1 - p) ** (beta - 1) / beta_fn(alpha, beta)
-             * theta ** (gamma - 1) * (1 - theta) ** (delta - 1) / beta_fn(gamma, delta))  # fmt: skip
+    prior = (
+        p ** (alpha - 1)
+        * (1 - p) ** (beta - 1)
+        / beta_fn(alpha, beta)
+        * theta ** (gamma - 1)
+        * (1 - theta) ** (delta - 1)
+        / beta_fn(gamma, delta)
+    )
     history_alive = p**x * (1 - p) ** (n - x) * (1 - theta) ** n
     history_dead = sum(
         p**x * (1 - p) ** (t_x - x + i) * theta * (1 - theta) ** (t_x + i) for i in range(n - t_x)
@@ -113,14 +120,18 @@ def _brute_force_pmf(params, x, t_x, n, count, horizon) -> float:
     return float(np.sum(w2 * prior * joint) / np.sum(w2 * prior * lik))
 
 
-@pytest.mark.parametrize(("x", "t_x", "n", "count", "horizon"),
-                         [(2, 4, 6, 0, 3), (2, 4, 6, 2, 3), (0, 0, 3, 1, 2), (5, 5, 5, 4, 4)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("x", "t_x", "n", "count", "horizon"),
+    [(2, 4, 6, 0, 3), (2, 4, 6, 2, 3), (0, 0, 3, 1, 2), (5, 5, 5, 4, 4)],
+)
 def test_conditional_pmf_against_brute_force(x, t_x, n, count, horizon) -> None:
     params = (2.0, 3.0, 2.0, 4.0)
     m = BetaGeoBetaBinomModel.from_params(params)
     row = pd.DataFrame({"frequency": [x], "recency": [t_x], "n_periods": [n]})
     got = m.probability_of_purchases(row, count, horizon)[0]
-    assert got == pytest.approx(_brute_force_pmf(params, x, t_x, n, count, horizon), rel=1e-10)
+    assert got == pytest.approx(
+        _brute_force_pmf(params, x, t_x, n, count=count, horizon=horizon), rel=1e-10
+    )
 
 
 def test_pmf_sums_to_one_and_mean_is_the_expectation(fitted, donations) -> None:
@@ -131,8 +142,9 @@ def test_pmf_sums_to_one_and_mean_is_the_expectation(fitted, donations) -> None:
     np.testing.assert_allclose(mean, fitted.expected_purchases(rows, 8), rtol=1e-10)
     np.testing.assert_allclose(
         fitted.expected_purchases_new_customer([8]),
-        fitted.expected_purchases(pd.DataFrame({"frequency": [0], "recency": [0],
-                                                "n_periods": [0]}), 8),  # fmt: skip
+        fitted.expected_purchases(
+            pd.DataFrame({"frequency": [0], "recency": [0], "n_periods": [0]}), 8
+        ),
     )
 
 
@@ -147,9 +159,12 @@ def test_bad_rows_and_horizons_raise(fitted) -> None:
 
 def test_json_round_trip_and_backends(fitted, donations) -> None:
     back = BetaGeoBetaBinomModel.from_json(fitted.to_json())
-    assert back.params_ == fitted.params_ and back.log_likelihood_ == fitted.log_likelihood_
+    assert back.params_ == fitted.params_
+    assert back.log_likelihood_ == fitted.log_likelihood_
     renamed = pl.from_pandas(donations.rename(columns={"n_periods": "periods"})).lazy()
-    other = BetaGeoBetaBinomModel().fit(renamed, weights="weights", columns={"n_periods": "periods"})
+    other = BetaGeoBetaBinomModel().fit(
+        renamed, weights="weights", columns={"n_periods": "periods"}
+    )
     np.testing.assert_allclose(other.params_, fitted.params_, rtol=1e-7)
     assert BetaGeoBetaBinomModel.from_params(PAPER).params_ == PAPER
 
@@ -180,33 +195,53 @@ def _brute_discrete(tx: pd.DataFrame, period: str, end: pd.Timestamp) -> pd.Data
 def test_discrete_summary_against_brute_force(period) -> None:
     rng = np.random.default_rng(7)
     n = 600
-    tx = pd.DataFrame({
-        "customer_id": rng.integers(0, 80, n),
-        "timestamp": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 1500, n), "D")
-        + pd.to_timedelta(rng.integers(0, 86_400, n), "s"),
-        "amount": rng.gamma(2.0, 10.0, n),
-    })  # fmt: skip
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 80, n),
+            "timestamp": pd.Timestamp("2019-01-01")
+            + pd.to_timedelta(rng.integers(0, 1500, n), "D")
+            + pd.to_timedelta(rng.integers(0, 86_400, n), "s"),
+            "amount": rng.gamma(2.0, 10.0, n),
+        }
+    )
     end = pd.Timestamp("2022-06-30 23:59:59")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         got = discrete_summary(tx, period=period, calibration_end="2022-06-30")
-        lazy = discrete_summary(pl.from_pandas(tx).lazy(), period=period,
-                                calibration_end="2022-06-30").collect().to_pandas()  # fmt: skip
+        lazy = (
+            discrete_summary(pl.from_pandas(tx).lazy(), period=period, calibration_end="2022-06-30")
+            .collect()
+            .to_pandas()
+        )
     ref = _brute_discrete(tx, period, end)
     pd.testing.assert_frame_equal(got, ref, check_dtype=False)
     pd.testing.assert_frame_equal(lazy, ref, check_dtype=False)
 
 
 def test_discrete_summary_warns_and_feeds_the_model() -> None:
-    tx = pd.DataFrame({"donor": [1, 1, 2, 3, 3],
-                       "when": pd.to_datetime(["2020-02-01", "2021-03-01", "2021-05-05",
-                                               "2023-01-01", "2023-02-01"]),
-                       "amount": [1.0] * 5})  # fmt: skip
+    tx = pd.DataFrame(
+        {
+            "donor": [1, 1, 2, 3, 3],
+            "when": pd.to_datetime(
+                ["2020-02-01", "2021-03-01", "2021-05-05", "2023-01-01", "2023-02-01"]
+            ),
+            "amount": [1.0] * 5,
+        }
+    )
     with pytest.warns(DataQualityWarning, match="1 customer made their first"):
-        out = discrete_summary(tx, period="Y", calibration_end="2022-12-31",
-                               columns={"customer_id": "donor", "timestamp": "when"})  # fmt: skip
-    assert out.to_dict("list") == {"customer_id": [1, 2], "frequency": [1, 0],
-                                   "recency": [1, 0], "n_periods": [2, 1]}  # fmt: skip
+        out = discrete_summary(
+            tx,
+            period="Y",
+            calibration_end="2022-12-31",
+            columns={"customer_id": "donor", "timestamp": "when"},
+        )
+    assert out.to_dict("list") == {
+        "customer_id": [1, 2],
+        "frequency": [1, 0],
+        "recency": [1, 0],
+        "n_periods": [2, 1],
+    }
     with pytest.raises(ValueError, match="period must be"):
-        discrete_summary(tx, period="fortnight", columns={"customer_id": "donor",
-                                                          "timestamp": "when"})  # fmt: skip
+        discrete_summary(
+            tx, period="fortnight", columns={"customer_id": "donor", "timestamp": "when"}
+        )

@@ -41,9 +41,13 @@ def test_log_likelihood_matches_lifetimes_objective(fitted, oracle, cdnow_weeks)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mean_nll = oracle._negative_log_likelihood(
-            lp, s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy(),
-            np.ones(len(s)), 0.0,
-        )  # fmt: skip
+            lp,
+            s["frequency"].to_numpy(),
+            s["recency"].to_numpy(),
+            s["T"].to_numpy(),
+            np.ones(len(s)),
+            0.0,
+        )
     assert fitted.log_likelihood_ == pytest.approx(-mean_nll * len(s), rel=1e-12)
 
 
@@ -82,7 +86,8 @@ def test_conditional_pmf_is_a_distribution_with_the_right_mean(fitted, cdnow_wee
 def test_no_repeat_customers_are_not_surely_alive(fitted) -> None:
     rows = pd.DataFrame({"frequency": [0, 0], "recency": [0.0, 0.0], "T": [1.0, 30.0]})
     alive = fitted.probability_alive(rows)
-    assert np.all(alive < 1) and alive[0] > alive[1]
+    assert np.all(alive < 1)
+    assert alive[0] > alive[1]
 
 
 def test_gradient_matches_finite_differences(cdnow_weeks) -> None:
@@ -92,19 +97,24 @@ def test_gradient_matches_finite_differences(cdnow_weeks) -> None:
     _, grad = kernel.value_and_gradient(lp, x, t_x, T, w)
     h = 1e-6
     numeric = [
-        (kernel.value_and_gradient(lp + h * e, x, t_x, T, w)[0]
-         - kernel.value_and_gradient(lp - h * e, x, t_x, T, w)[0]) / (2 * h)
+        (
+            kernel.value_and_gradient(lp + h * e, x, t_x, T, w)[0]
+            - kernel.value_and_gradient(lp - h * e, x, t_x, T, w)[0]
+        )
+        / (2 * h)
         for e in np.eye(4)
-    ]  # fmt: skip
+    ]
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-4)
 
 
 def test_large_frequency_stays_finite() -> None:
     m = ModifiedBetaGeoModel.from_params(ModifiedBetaGeoParams(0.525, 6.183, 0.891, 1.614))
-    rows = pd.DataFrame({"frequency": [5_000, 10_000], "recency": [9_000.0, 9_999.0],
-                         "T": [10_000.0, 10_000.0]})  # fmt: skip
+    rows = pd.DataFrame(
+        {"frequency": [5_000, 10_000], "recency": [9_000.0, 9_999.0], "T": [10_000.0, 10_000.0]}
+    )
     out = m.expected_purchases(rows, 52)
-    assert np.all(np.isfinite(out)) and np.all(out > 0)
+    assert np.all(np.isfinite(out))
+    assert np.all(out > 0)
 
 
 def test_columns_backends_and_json(fitted, cdnow_weeks) -> None:
@@ -112,7 +122,8 @@ def test_columns_backends_and_json(fitted, cdnow_weeks) -> None:
     other = ModifiedBetaGeoModel().fit(renamed, columns={"recency": "t_x"})
     np.testing.assert_allclose(other.params_, fitted.params_, rtol=1e-6)
     back = ModifiedBetaGeoModel.from_json(fitted.to_json())
-    assert back.params_ == fitted.params_ and back.time_unit_ == "W"
+    assert back.params_ == fitted.params_
+    assert back.time_unit_ == "W"
     assert back.log_likelihood_ == fitted.log_likelihood_
     np.testing.assert_array_equal(back.log_covariance_, fitted.log_covariance_)
     assert ModifiedBetaGeoModel.from_params(fitted.params_).params_ == fitted.params_

@@ -67,8 +67,9 @@ def test_predictions_match_lifetimes(fitted, oracle, cdnow_weeks) -> None:
 
 
 def test_purchase_probabilities_sum_to_one(fitted, cdnow_weeks) -> None:
-    rows = pd.concat([cdnow_weeks.head(5), pd.DataFrame({"frequency": [0], "recency": [0.0],
-                                                         "T": [0.0]})])  # fmt: skip
+    rows = pd.concat(
+        [cdnow_weeks.head(5), pd.DataFrame({"frequency": [0], "recency": [0.0], "T": [0.0]})]
+    )
     total = sum(fitted.probability_of_purchases(rows, n, 39) for n in range(150))
     np.testing.assert_allclose(total, 1.0, atol=1e-9)
     mean = sum(n * fitted.probability_of_purchases(rows, n, 39) for n in range(150))
@@ -137,19 +138,24 @@ def test_naive_evaluation_fails_where_ours_does_not() -> None:
     assert ours[0] == pytest.approx(_reference_loglik(params, 10_000, 99.9, 10_000.0), rel=1e-12)
 
 
-@pytest.mark.parametrize(("m", "n", "z"), [(0.6, 1.6, 0.3), (1e4, 1.6, 0.999), (1.6, 1e4, 0.9),
-                                           (3.0, 0.7, 0.99), (50.0, 2.0, 0.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("m", "n", "z"),
+    [(0.6, 1.6, 0.3), (1e4, 1.6, 0.999), (1.6, 1e4, 0.9), (3.0, 0.7, 0.99), (50.0, 2.0, 0.0)],
+)
 def test_hypergeometric_series_and_derivatives(m, n, z) -> None:
     h = kernel.hyp_one(np.array([m]), np.array([n]), np.array([z]))
     with mpmath.workdps(40):
         f = lambda mm, nn, zz: mpmath.log(mpmath.hyp2f1(1, mm, mm + nn, zz))  # noqa: E731
         assert float(h.log_f[0]) == pytest.approx(float(f(m, n, z)), rel=1e-13, abs=1e-14)
-        assert float(h.d_m[0]) == pytest.approx(float(mpmath.diff(lambda v: f(v, n, z), m)),
-                                                rel=1e-9, abs=1e-12)  # fmt: skip
-        assert float(h.d_n[0]) == pytest.approx(float(mpmath.diff(lambda v: f(m, v, z), n)),
-                                                rel=1e-9, abs=1e-12)  # fmt: skip
-        assert float(h.d_z[0]) == pytest.approx(float(mpmath.diff(lambda v: f(m, n, v), z)),
-                                                rel=1e-9)  # fmt: skip
+        assert float(h.d_m[0]) == pytest.approx(
+            float(mpmath.diff(lambda v: f(v, n, z), m)), rel=1e-9, abs=1e-12
+        )
+        assert float(h.d_n[0]) == pytest.approx(
+            float(mpmath.diff(lambda v: f(m, v, z), n)), rel=1e-9, abs=1e-12
+        )
+        assert float(h.d_z[0]) == pytest.approx(
+            float(mpmath.diff(lambda v: f(m, n, v), z)), rel=1e-9
+        )
 
 
 def test_analytic_gradient_matches_finite_differences(cdnow_weeks) -> None:
@@ -161,18 +167,25 @@ def test_analytic_gradient_matches_finite_differences(cdnow_weeks) -> None:
         _, grad = kernel.value_and_gradient(lp, x, t_x, T, w)
         h = 1e-6
         numeric = [
-            (kernel.value_and_gradient(lp + h * e, x, t_x, T, w)[0]
-             - kernel.value_and_gradient(lp - h * e, x, t_x, T, w)[0]) / (2 * h)
+            (
+                kernel.value_and_gradient(lp + h * e, x, t_x, T, w)[0]
+                - kernel.value_and_gradient(lp - h * e, x, t_x, T, w)[0]
+            )
+            / (2 * h)
             for e in np.eye(4)
-        ]  # fmt: skip
+        ]
         np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-4)
 
 
 def test_weights_columns_backends_and_json(fitted, cdnow_weeks) -> None:
     rows = cdnow_weeks.groupby(["frequency", "recency", "T"], as_index=False).size()
     renamed = rows.rename(columns={"frequency": "x", "T": "age"})
-    other = ParetoNBDModel().fit(pl.from_pandas(renamed), weights="size", time_unit="W",
-                                 columns={"frequency": "x", "T": "age"})  # fmt: skip
+    other = ParetoNBDModel().fit(
+        pl.from_pandas(renamed),
+        weights="size",
+        time_unit="W",
+        columns={"frequency": "x", "T": "age"},
+    )
     np.testing.assert_allclose(other.params_, fitted.params_, rtol=1e-6)
     assert other.time_unit_ == "W"
     back = ParetoNBDModel.from_json(fitted.to_json())

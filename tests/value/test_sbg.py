@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -23,13 +24,15 @@ HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
 
 
 def cohort(alive: list[int]) -> pd.DataFrame:
-    lost = [a - b for a, b in zip(alive, alive[1:], strict=False)]
+    lost = [a - b for a, b in itertools.pairwise(alive)]
     years = len(lost)
-    return pd.DataFrame({
-        "t": [*range(1, years + 1), years],
-        "churned": [True] * years + [False],
-        "weights": [*lost, alive[-1]],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "t": [*range(1, years + 1), years],
+            "churned": [True] * years + [False],
+            "weights": [*lost, alive[-1]],
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,8 +106,9 @@ def test_bad_inputs_raise() -> None:
 
 def test_json_columns_and_backends() -> None:
     data = cohort(REGULAR).rename(columns={"t": "tenure"})
-    fitted = ShiftedBetaGeoModel().fit(pl.from_pandas(data), weights="weights",
-                                       columns={"t": "tenure"})  # fmt: skip
+    fitted = ShiftedBetaGeoModel().fit(
+        pl.from_pandas(data), weights="weights", columns={"t": "tenure"}
+    )
     assert tuple(round(v, 3) for v in fitted.params_) == (0.704, 1.182)
     back = ShiftedBetaGeoModel.from_json(fitted.to_json())
     assert back.params_ == fitted.params_
@@ -140,9 +144,10 @@ def test_subscription_summary_against_brute_force() -> None:
     ref = _brute_subscriptions(subs, obs)
     pd.testing.assert_frame_equal(got, ref, check_dtype=False)
     pd.testing.assert_frame_equal(
-        lazy.collect().to_pandas().sort_values("customer_id", ignore_index=True), ref,
+        lazy.collect().to_pandas().sort_values("customer_id", ignore_index=True),
+        ref,
         check_dtype=False,
-    )  # fmt: skip
+    )
 
 
 def test_subscription_summary_recovers_a_simulated_sbg() -> None:
@@ -166,9 +171,13 @@ def test_subscription_summary_recovers_a_simulated_sbg() -> None:
 
 
 def test_subscription_summary_checks_and_warns() -> None:
-    subs = pd.DataFrame({"account": [1, 2, 3],
-                         "begin": ["2024-01-10", "2024-03-01", "2024-06-05"],
-                         "stop": ["2024-01-20", None, None]})  # fmt: skip
+    subs = pd.DataFrame(
+        {
+            "account": [1, 2, 3],
+            "begin": ["2024-01-10", "2024-03-01", "2024-06-05"],
+            "stop": ["2024-01-20", None, None],
+        }
+    )
     with pytest.warns(DataQualityWarning, match="1 subscription started"):
         out = subscription_summary(subs, start="begin", end="stop", observation_end="2024-06-30")
     assert out.to_dict("list") == {"account": [1, 2], "t": [1, 3], "churned": [True, False]}

@@ -80,14 +80,52 @@ class ContinuousPurchaseModel(ModelBase):
                 "identified; use a longer observation period"
             )
 
-    def _fit_summary(
+    def fit(
         self,
         summary: Any,
         *,
-        weights: str | None,
-        time_unit: TimeUnit | None,
-        columns: Mapping[str, str] | None,
+        weights: str | None = None,
+        time_unit: TimeUnit | None = None,
+        columns: Mapping[str, str] | None = None,
     ) -> Self:
+        """Estimate the parameters by maximum likelihood.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency``, ``recency`` and ``T`` (any backend).
+        weights : str, optional
+            Name of a column counting how many customers each row stands for.
+        time_unit : {"D", "W"}, optional
+            The summary's time unit, recorded in ``time_unit_`` (a pandas summary that
+            carries it in ``attrs["time_unit"]`` need not repeat it).
+        columns : mapping of str to str, optional
+            Expected name to the summary's name, e.g. ``{"T": "age"}``.
+
+        Returns
+        -------
+        model
+            ``self``, fitted.
+
+        Raises
+        ------
+        SchemaError
+            When a column is missing or breaks a rule.
+        ConvergenceError
+            When the optimiser does not reach an optimum; the message says what to try.
+
+        Examples
+        --------
+        >>> from crmanalytics.datasets import load_cdnow
+        >>> from crmanalytics.value import ModifiedBetaGeoModel, ParetoNBDModel, customer_summary
+        >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
+        >>> rows = s.groupby(["frequency", "recency", "T"], as_index=False).size()
+        >>> model = ParetoNBDModel().fit(rows, weights="size", time_unit="W")
+        >>> model.n_customers_, model.time_unit_
+        (2357.0, 'W')
+        >>> round(ModifiedBetaGeoModel().fit(s).log_likelihood_, 1)
+        -9582.1
+        """
         needs = [*_BTYD, *([weights] if weights is not None else [])]
         frame = summary_input(summary, columns, needs, f"{type(self).__name__}.fit")
         cols = distinct_rows(frame, weights)

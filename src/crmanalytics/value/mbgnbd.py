@@ -17,12 +17,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _mbgnbd_math
 from crmanalytics.value._continuous import Array, ContinuousPurchaseModel
 
@@ -98,46 +96,3 @@ class ModifiedBetaGeoModel(ContinuousPurchaseModel):
 
     def _starts(self, mean_x: float, mean_t: float) -> list[Array]:
         return [np.log([1.0, mean_t / mean_x, 1.0, 3.0]), np.zeros(4)]
-
-    def fit(
-        self,
-        summary: Any,
-        *,
-        weights: str | None = None,
-        time_unit: TimeUnit | None = None,
-        columns: Mapping[str, str] | None = None,
-    ) -> Self:
-        """Estimate ``(r, alpha, a, b)`` by maximum likelihood.
-
-        Parameters
-        ----------
-        summary : dataframe
-            Columns ``frequency``, ``recency`` and ``T`` (any backend).
-        weights : str, optional
-            Name of a column counting how many customers each row stands for.
-        time_unit : {"D", "W"}, optional
-            The summary's time unit, recorded in ``time_unit_``.
-        columns : mapping of str to str, optional
-            Expected name to the summary's name.
-
-        Returns
-        -------
-        ModifiedBetaGeoModel
-            ``self``, fitted.
-
-        Raises
-        ------
-        SchemaError
-            When a column is missing or breaks a rule.
-        ConvergenceError
-            When the optimiser does not reach an optimum; the message says what to try.
-
-        Examples
-        --------
-        >>> from crmanalytics.datasets import load_cdnow
-        >>> from crmanalytics.value import ModifiedBetaGeoModel, customer_summary
-        >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
-        >>> round(ModifiedBetaGeoModel().fit(s).log_likelihood_, 1)
-        -9582.1
-        """
-        return self._fit_summary(summary, weights=weights, time_unit=time_unit, columns=columns)

@@ -18,12 +18,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _pareto_nbd_math
 from crmanalytics.value._continuous import Array, ContinuousPurchaseModel
 
@@ -104,49 +102,3 @@ class ParetoNBDModel(ContinuousPurchaseModel):
 
     def _starts(self, mean_x: float, mean_t: float) -> list[Array]:
         return [np.log([1.0, mean_t / mean_x, 1.0, mean_t]), np.zeros(4)]
-
-    def fit(
-        self,
-        summary: Any,
-        *,
-        weights: str | None = None,
-        time_unit: TimeUnit | None = None,
-        columns: Mapping[str, str] | None = None,
-    ) -> Self:
-        """Estimate ``(r, alpha, s, beta)`` by maximum likelihood.
-
-        Parameters
-        ----------
-        summary : dataframe
-            Columns ``frequency``, ``recency`` and ``T`` (any backend).
-        weights : str, optional
-            Name of a column counting how many customers each row stands for.
-        time_unit : {"D", "W"}, optional
-            The summary's time unit, recorded in ``time_unit_`` (a pandas summary from
-            :func:`~crmanalytics.value.customer_summary` carries it already).
-        columns : mapping of str to str, optional
-            Expected name to the summary's name, e.g. ``{"T": "age"}``.
-
-        Returns
-        -------
-        ParetoNBDModel
-            ``self``, fitted.
-
-        Raises
-        ------
-        SchemaError
-            When a column is missing or breaks a rule.
-        ConvergenceError
-            When the optimiser does not reach an optimum; the message says what to try.
-
-        Examples
-        --------
-        >>> from crmanalytics.datasets import load_cdnow
-        >>> from crmanalytics.value import ParetoNBDModel, customer_summary
-        >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
-        >>> rows = s.groupby(["frequency", "recency", "T"], as_index=False).size()
-        >>> model = ParetoNBDModel().fit(rows, weights="size", time_unit="W")
-        >>> model.n_customers_, model.time_unit_
-        (2357.0, 'W')
-        """
-        return self._fit_summary(summary, weights=weights, time_unit=time_unit, columns=columns)
