@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import digamma, gammaln, roots_legendre
+from scipy.special import digamma, gammaln, hyp2f1, roots_legendre
 
 __all__ = [
     "Hyp",
@@ -56,8 +56,10 @@ Array = npt.NDArray[np.float64]
 
 #: Relative size of the last series term at which the sum stops.
 _TOL = 1e-17
-#: The series of F needs about ``40 / (1 - z)`` terms; beyond this many it gives up.
-_MAX_TERMS = 1_000_000
+#: The series of F needs about ``40 / (1 - z)`` terms; past this many, rows (only
+#: possible with ``min(alpha, beta) / max(alpha, beta)`` below about 1e-3 at small t)
+#: get a geometric estimate of the remainder and, where finite, scipy's value of F.
+_MAX_TERMS = 20_000
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,13 @@ def hyp_one(m: Array, n: Array, z: Array) -> Hyp:
         a_z += k * term
         done = (term * np.maximum(bound, 1.0) * np.maximum(1.0, k * np.abs(g_m) + k)) < (_TOL * tot)
         if k >= _MAX_TERMS:
+            ratio = zi * (mi + k) / (mi + ni + k)
+            tail = term * ratio / (1.0 - ratio)
+            tot, a_m, a_n = tot + tail, a_m + tail * g_m, a_n + tail * g_n
+            a_z = a_z + tail * (k + 1.0 / (1.0 - ratio))
+            with np.errstate(all="ignore"):
+                exact = hyp2f1(1.0, mi, mi + ni, zi)
+            tot = np.where(np.isfinite(exact) & (exact >= tot - tail), exact, tot)
             done[:] = True
         if np.any(done):
             where = idx[done]
