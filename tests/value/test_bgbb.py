@@ -245,3 +245,29 @@ def test_discrete_summary_warns_and_feeds_the_model() -> None:
         discrete_summary(
             tx, period="fortnight", columns={"customer_id": "donor", "timestamp": "when"}
         )
+
+
+def test_discrete_summary_and_fit_backend_parity(backend, to_backend, as_pandas, donations):
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 3, 3],
+            "timestamp": pd.to_datetime(
+                ["2020-01-05", "2020-02-07", "2020-04-01", "2020-03-03", "2020-01-01", "2020-06-30"]
+            ),
+            "amount": [1.0] * 6,
+        }
+    )
+    expected = discrete_summary(tx, period="M", calibration_end="2020-06-30")
+    got = as_pandas(
+        discrete_summary(to_backend(tx, backend), period="M", calibration_end="2020-06-30")
+    )
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert expected.to_dict("list") == {
+        "customer_id": [1, 2, 3],
+        "frequency": [2, 0, 1],
+        "recency": [3, 0, 5],
+        "n_periods": [5, 3, 5],
+    }
+    ref = BetaGeoBetaBinomModel().fit(donations, weights="weights")
+    other = BetaGeoBetaBinomModel().fit(to_backend(donations, backend), weights="weights")
+    np.testing.assert_allclose(other.params_, ref.params_, rtol=1e-9)

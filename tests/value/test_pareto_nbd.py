@@ -206,3 +206,10 @@ def test_unidentified_data_raise_clear_errors() -> None:
         ParetoNBDModel().fit(none_repeat)
     with pytest.raises(ValueError, match="n must be"):
         ParetoNBDModel.from_params(PAPER).probability_of_purchases(none_repeat, -1, 5)
+
+
+def test_fit_backend_parity(backend, to_backend, cdnow_weeks) -> None:
+    rows = cdnow_weeks.groupby(["frequency", "recency", "T"], as_index=False).size()
+    ref = ParetoNBDModel().fit(rows, weights="size")
+    other = ParetoNBDModel().fit(to_backend(rows, backend), weights="size")
+    np.testing.assert_allclose(other.params_, ref.params_, rtol=1e-9)

@@ -184,3 +184,20 @@ def test_subscription_summary_checks_and_warns() -> None:
     reversed_dates = subs.assign(stop=["2023-12-01", None, None])
     with pytest.raises(SchemaError, match="must not precede"):
         subscription_summary(reversed_dates, start="begin", end="stop")
+
+
+def test_subscription_summary_backend_parity(backend, to_backend, as_pandas) -> None:
+    subs = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "start": pd.to_datetime(["2023-01-15", "2023-03-03", "2023-05-10", "2023-02-01"]),
+            "end": pd.to_datetime(["2023-04-20", None, "2023-05-30", "2023-12-31"]),
+        }
+    )
+    expected = subscription_summary(subs, observation_end="2023-09-15")
+    got = as_pandas(subscription_summary(to_backend(subs, backend), observation_end="2023-09-15"))
+    got = got.sort_values("customer_id", ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    model = ShiftedBetaGeoModel().fit(cohort(REGULAR), weights="weights")
+    again = ShiftedBetaGeoModel().fit(to_backend(cohort(REGULAR), backend), weights="weights")
+    np.testing.assert_allclose(again.params_, model.params_, rtol=1e-9)

@@ -129,7 +129,9 @@ class ContinuousPurchaseModel(ModelBase):
         needs = [*_BTYD, *([weights] if weights is not None else [])]
         frame = summary_input(summary, columns, needs, f"{type(self).__name__}.fit")
         cols = distinct_rows(frame, weights)
-        keep = cols["_weight"] > 0
+        # the same rows in the same order from every backend: identical fits
+        order = np.lexsort((cols["T"], cols["recency"], cols["frequency"]))
+        keep = order[cols["_weight"][order] > 0]
         x, t_x, T, w = (cols[n][keep] for n in (*_BTYD, "_weight"))
         self._require_repeat(x, w)
         total = float(w.sum())

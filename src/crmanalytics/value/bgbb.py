@@ -111,7 +111,8 @@ def _read(
     frame = renamed(data, columns=columns, needs=needs, table=_TABLE, purpose=purpose)
     if distinct:
         weight = nw.len() if weights is None else nw.col(weights).sum()
-        eager = collect(frame.group_by(*_NAMES).agg(weight.alias("_weight")))
+        # sorted, so that every backend hands the optimiser the same rows in the same order
+        eager = collect(frame.group_by(*_NAMES).agg(weight.alias("_weight"))).sort(*_NAMES)
     else:
         eager = collect(frame.select(*_NAMES))
     cols = {n: eager[n].to_numpy().astype(np.float64) for n in eager.columns}

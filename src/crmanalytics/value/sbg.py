@@ -219,7 +219,7 @@ class ShiftedBetaGeoModel(ModelBase):
             frame.with_columns(nw.col("churned").cast(nw.Int64))
             .group_by("t", "churned")
             .agg(weight.alias("_weight"))
-        )
+        ).sort("t", "churned")
         t = grouped["t"].to_numpy().astype(np.float64)
         flags = grouped["churned"].to_numpy().astype(np.float64)
         w = grouped["_weight"].to_numpy().astype(np.float64)
