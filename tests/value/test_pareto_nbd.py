@@ -213,3 +213,15 @@ def test_fit_backend_parity(backend, to_backend, cdnow_weeks) -> None:
     ref = ParetoNBDModel().fit(rows, weights="size")
     other = ParetoNBDModel().fit(to_backend(rows, backend), weights="size")
     np.testing.assert_allclose(other.params_, ref.params_, rtol=1e-9)
+
+
+def test_plugs_into_customer_lifetime_value(fitted, cdnow_weeks) -> None:
+    from crmanalytics.value import GammaGammaModel, customer_lifetime_value
+
+    s = cdnow_weeks.head(50)
+    spend = GammaGammaModel().fit(cdnow_weeks[cdnow_weeks["frequency"] > 0])
+    clv = customer_lifetime_value(
+        s, fitted, spend, periods=1, period_length=4.0, discount_rate=0.01
+    )
+    manual = spend.expected_spend(s) * fitted.expected_purchases(s, 4.0) / 1.01
+    np.testing.assert_allclose(clv["clv"].to_numpy(), manual, rtol=1e-10)
