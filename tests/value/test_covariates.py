@@ -235,3 +235,56 @@ def test_covariate_model_without_covariates_equals_plain_fit():
     assert plain.covariates_ == ()
     with pytest.raises(Exception, match="not fitted with covariates"):
         _ = plain.coefficients_
+
+
+def simulate_pareto_nbd(n, rng, *, r, alpha0, s, beta0, g_p, g_d, T=52.0):
+    """Customers from the Pareto/NBD story with covariate-scaled alpha and beta."""
+    z = np.column_stack([rng.normal(size=n), (rng.random(n) < 0.5).astype(float)])
+    lam = rng.gamma(r, 1.0 / (alpha0 * np.exp(-(z @ g_p))))
+    mu = rng.gamma(s, 1.0 / (beta0 * np.exp(-(z @ g_d))))
+    life = np.minimum(rng.exponential(1.0 / mu), T)
+    count = rng.poisson(lam * life)
+    t_x = np.where(count > 0, life * rng.random(n) ** (1.0 / np.maximum(count, 1)), 0.0)
+    return count.astype(float), t_x, np.full(n, T), z
+
+
+def test_pareto_nbd_covariate_gradient_and_recovery():
+    import pandas as pd
+
+    from crmanalytics.value import ParetoNBDModel
+    from crmanalytics.value._covariates import pareto_nbd_objective
+
+    rng = np.random.default_rng(11)
+    x, t_x, T, z = simulate_pareto_nbd(
+        300,
+        rng,
+        r=0.6,
+        alpha0=8.0,
+        s=0.7,
+        beta0=10.0,
+        g_p=np.array([0.3, 0.0]),
+        g_d=np.array([0.0, 0.5]),
+    )
+    f = pareto_nbd_objective(x, t_x, T, np.ones_like(x), z_purchase=z, z_dropout=z)
+    theta = np.array([np.log(0.5), np.log(7.0), np.log(0.6), np.log(12.0), 0.2, -0.1, 0.1, 0.4])
+    numeric = approx_fprime(theta, lambda th: f(th)[0], 1e-6)
+    assert np.allclose(f(theta)[1], numeric, rtol=1e-4, atol=1e-3)
+
+    x, t_x, T, z = simulate_pareto_nbd(
+        8000,
+        rng,
+        r=0.6,
+        alpha0=8.0,
+        s=0.7,
+        beta0=10.0,
+        g_p=np.array([0.4, 0.0]),
+        g_d=np.array([0.0, 0.8]),
+    )
+    s = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "score": z[:, 0], "web": z[:, 1]})
+    model = ParetoNBDModel().fit(s, purchase_covariates=["score"], dropout_covariates=["web"])
+    coef = model.coefficients_.set_index(["process", "covariate"])
+    for key, truth in ((("purchase", "score"), 0.4), (("dropout", "web"), 0.8)):
+        assert abs(coef.loc[key].estimate - truth) < 3.5 * coef.loc[key].std_error, coef
+    p = model.probability_alive(s)
+    assert np.all((p >= 0) & (p <= 1))
+    assert ParetoNBDModel.from_json(model.to_json()).coefficients_.equals(model.coefficients_)

@@ -41,12 +41,14 @@ __all__ = [
     "bgnbd_row_params",
     "bgnbd_rows",
     "coefficient_frame",
-    "fit_bgnbd_with_covariates",
     "fit_gamma_gamma_with_covariates",
+    "fit_purchase_with_covariates",
     "fit_with_covariates",
     "gamma_gamma_objective",
     "gamma_gamma_row_params",
     "gamma_gamma_rows",
+    "pareto_nbd_objective",
+    "pareto_nbd_row_params",
     "split_theta",
 ]
 
@@ -660,38 +662,6 @@ class CovariateState:
         return cls(processes, fit)
 
 
-def fit_bgnbd_with_covariates(
-    history: tuple[Array, Array, Array, Array],
-    covariates: Mapping[str, Mapping[str, npt.NDArray[Any]]],
-    *,
-    start: Array,
-    penalizer: float,
-    advice: str,
-) -> CovariateState:
-    """Fit BG/NBD with ``purchase`` and ``dropout`` covariates on weighted rows.
-
-    ``history`` is ``(x, t_x, T, weights)``; ``covariates`` maps each process to its
-    raw covariate columns; ``start`` holds the log population parameters to start from
-    (the fit without covariates).
-    """
-    x, t_x, T, weights = history
-    designs = {name: CovariateDesign.learn(data) for name, data in covariates.items()}
-    z_p = designs["purchase"].matrix(covariates["purchase"])
-    z_d = designs["dropout"].matrix(covariates["dropout"])
-    objective = bgnbd_objective(x, t_x, T, weights, z_purchase=z_p, z_dropout=z_d)
-    theta0 = np.concatenate([start, np.zeros(z_p.shape[1] + z_d.shape[1])])
-    fit = fit_with_covariates(
-        objective,
-        theta0,
-        n_params=4,
-        total_weight=float(weights.sum()),
-        penalizer=penalizer,
-        model="BG/NBD",
-        advice=advice,
-    )
-    return CovariateState((("purchase", designs["purchase"]), ("dropout", designs["dropout"])), fit)
-
-
 def fit_gamma_gamma_with_covariates(
     spend: tuple[Array, Array],
     covariates: Mapping[str, npt.NDArray[Any]],
@@ -715,3 +685,108 @@ def fit_gamma_gamma_with_covariates(
         advice=advice,
     )
     return CovariateState((("spend", design),), fit)
+
+
+def pareto_nbd_row_params(
+    theta: Array, z_purchase: Array, z_dropout: Array
+) -> tuple[float, Array, float, Array]:
+    """Per-customer ``r, alpha_i, s, beta_i`` of a Pareto/NBD model with covariates.
+
+    ``alpha_i = alpha exp(-g_p' z)``, ``beta_i = beta exp(-g_d' z)``: a positive
+    dropout coefficient means a higher dropout rate (a shorter lifetime).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._covariates import pareto_nbd_row_params
+    >>> theta = np.array([0.0, np.log(4.0), 0.0, np.log(6.0), 0.0, np.log(2.0)])
+    >>> pareto_nbd_row_params(theta, np.ones((1, 1)), np.ones((1, 1)))[3].tolist()
+    [3.0]
+    """
+    logs, (g_p, g_d) = split_theta(theta, 4, [z_purchase.shape[1], z_dropout.shape[1]])
+    r, alpha0, s, beta0 = np.exp(logs)
+    return (
+        float(r),
+        alpha0 * np.exp(-(z_purchase @ g_p)),
+        float(s),
+        beta0 * np.exp(-(z_dropout @ g_d)),
+    )
+
+
+def pareto_nbd_objective(
+    x: Array, t_x: Array, T: Array, weights: Array, *, z_purchase: Array, z_dropout: Array
+) -> Objective:
+    """Total weighted Pareto/NBD log-likelihood with covariates, and its gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._covariates import pareto_nbd_objective
+    >>> f = pareto_nbd_objective(np.array([1.0]), np.array([2.0]), np.array([5.0]),
+    ...                          np.ones(1), z_purchase=np.ones((1, 1)), z_dropout=np.ones((1, 1)))
+    >>> f(np.zeros(6))[1].shape
+    (6,)
+    """
+    from crmanalytics.value._pareto_nbd_math import _parts
+
+    def objective(theta: Array) -> tuple[float, Array]:
+        r, alpha, s, beta = pareto_nbd_row_params(theta, z_purchase, z_dropout)
+        parts, grad = _parts((r, alpha, s, beta), x, t_x, T, with_grad=True)
+        assert grad is not None
+        w_alpha = weights * grad[1] * alpha
+        w_beta = weights * grad[3] * beta
+        gradient = np.concatenate(
+            [
+                [r * (weights @ grad[0]), w_alpha.sum(), s * (weights @ grad[2]), w_beta.sum()],
+                -(z_purchase.T @ w_alpha),
+                -(z_dropout.T @ w_beta),
+            ]
+        )
+        return float(weights @ (parts.log_c + parts.total)), np.asarray(gradient, np.float64)
+
+    return objective
+
+
+def fit_purchase_with_covariates(
+    kind: str,
+    history: tuple[Array, Array, Array, Array],
+    covariates: Mapping[str, Mapping[str, npt.NDArray[Any]]],
+    *,
+    start: Array,
+    penalizer: float,
+    advice: str,
+) -> CovariateState:
+    """Fit BG/NBD (``"bgnbd"``) or Pareto/NBD (``"pareto_nbd"``) with covariates.
+
+    ``history`` is ``(x, t_x, T, weights)``; ``covariates`` maps ``"purchase"`` and
+    ``"dropout"`` to their raw covariate columns; ``start`` holds the log population
+    parameters to start from (the fit without covariates).
+
+    Examples
+    --------
+    >>> from crmanalytics.value._covariates import PURCHASE_OBJECTIVES
+    >>> sorted(PURCHASE_OBJECTIVES)
+    ['bgnbd', 'pareto_nbd']
+    """
+    x, t_x, T, weights = history
+    designs = {name: CovariateDesign.learn(data) for name, data in covariates.items()}
+    z_p = designs["purchase"].matrix(covariates["purchase"])
+    z_d = designs["dropout"].matrix(covariates["dropout"])
+    objective = PURCHASE_OBJECTIVES[kind](x, t_x, T, weights, z_purchase=z_p, z_dropout=z_d)
+    fit = fit_with_covariates(
+        objective,
+        np.concatenate([start, np.zeros(z_p.shape[1] + z_d.shape[1])]),
+        n_params=4,
+        total_weight=float(weights.sum()),
+        penalizer=penalizer,
+        model={"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}[kind],
+        advice=advice,
+    )
+    return CovariateState((("purchase", designs["purchase"]), ("dropout", designs["dropout"])), fit)
+
+
+#: The covariate objectives of the continuous-time purchase models.
+PURCHASE_OBJECTIVES: dict[str, Callable[..., Objective]] = {
+    "bgnbd": bgnbd_objective,
+    "pareto_nbd": pareto_nbd_objective,
+}

@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -160,13 +161,37 @@ class _TailPieces:
     grad: Array  # shape (4, rows)
 
 
-def _log_tail(params: Array, x: Array, t: Array) -> _TailPieces:
-    """``log K(t)`` with ``K(t) = int_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du``."""
+def _log_tail(params: Any, x: Array, t: Array) -> _TailPieces:
+    """``log K(t)`` with ``K(t) = int_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du``.
+
+    ``alpha`` and ``beta`` may be per-row arrays (models with covariates): the rows
+    are then split by which of the two is larger, the side the series converges on.
+    """
+    r, alpha, s, beta = params
+    if np.ndim(alpha) == 0 and np.ndim(beta) == 0:
+        return _log_tail_branch(params, x, t, alpha_larger=bool(alpha >= beta))
+    alpha_b, beta_b, x_b, t_b = np.broadcast_arrays(alpha, beta, x, t)
+    larger = alpha_b >= beta_b
+    log_k = np.empty(x_b.shape, dtype=np.float64)
+    grad = np.empty((4, *x_b.shape), dtype=np.float64)
+    for flag in (True, False):
+        rows = larger if flag else ~larger
+        if np.any(rows):
+            piece = _log_tail_branch(
+                (r, alpha_b[rows], s, beta_b[rows]), x_b[rows], t_b[rows], alpha_larger=flag
+            )
+            log_k[rows] = piece.log_k
+            grad[:, rows] = piece.grad
+    return _TailPieces(log_k, grad)
+
+
+def _log_tail_branch(params: Any, x: Array, t: Array, *, alpha_larger: bool) -> _TailPieces:
+    """:func:`_log_tail` for rows that all have ``alpha >= beta`` (or all not)."""
     r, alpha, s, beta = params
     rx = r + x
     a_sum = rx + s
     at, bt = alpha + t, beta + t
-    if alpha >= beta:
+    if alpha_larger:
         z = (alpha - beta) / at
         hyp = hyp_one(rx, np.full_like(rx, s + 1.0), z)
         d_r_f, d_s_f = hyp.d_m, hyp.d_n
@@ -182,9 +207,9 @@ def _log_tail(params: Array, x: Array, t: Array) -> _TailPieces:
     grad = np.stack(
         [
             -np.log(at) - 1.0 / a_sum + d_r_f,
-            -rx / at + (0.0 if alpha >= beta else 1.0) / at + hyp.d_z * dz_alpha,
+            -rx / at + (0.0 if alpha_larger else 1.0) / at + hyp.d_z * dz_alpha,
             -np.log(bt) - 1.0 / a_sum + d_s_f,
-            -(s + 1.0) / bt + (1.0 if alpha >= beta else 0.0) / bt + hyp.d_z * dz_beta,
+            -(s + 1.0) / bt + (1.0 if alpha_larger else 0.0) / bt + hyp.d_z * dz_beta,
         ]
     )
     return _TailPieces(np.asarray(log_k, np.float64), np.asarray(grad, np.float64))
@@ -201,7 +226,7 @@ class LikelihoodParts:
 
 
 def _parts(
-    params: Array, x: Array, t_x: Array, T: Array, *, with_grad: bool
+    params: Any, x: Array, t_x: Array, T: Array, *, with_grad: bool
 ) -> tuple[LikelihoodParts, Array | None]:
     r, alpha, s, beta = params
     rx = r + x
@@ -238,7 +263,7 @@ def _parts(
     return parts, np.asarray(grad, np.float64)
 
 
-def log_likelihood_parts(params: Array, x: Array, t_x: Array, T: Array) -> LikelihoodParts:
+def log_likelihood_parts(params: Any, x: Array, t_x: Array, T: Array) -> LikelihoodParts:
     """The pieces of the per-row log-likelihood (see :class:`LikelihoodParts`).
 
     Examples
@@ -249,7 +274,9 @@ def log_likelihood_parts(params: Array, x: Array, t_x: Array, T: Array) -> Likel
     >>> float(p.total[0])  # at T = 0 nobody has dropped out yet
     0.0
     """
-    return _parts(np.asarray(params, np.float64), x, t_x, T, with_grad=False)[0]
+    scalar = all(np.ndim(v) == 0 for v in params)
+    values = np.asarray(params, np.float64) if scalar else params
+    return _parts(values, x, t_x, T, with_grad=False)[0]
 
 
 def log_likelihood(params: Array, x: Array, t_x: Array, T: Array) -> Array:

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
 from crmanalytics.value._base import ModelBase, summary_time_unit
-from crmanalytics.value._covariates import bgnbd_row_params, fit_bgnbd_with_covariates
+from crmanalytics.value._covariates import bgnbd_row_params, fit_purchase_with_covariates
 from crmanalytics.value._fitting import FitResult, fit_log_params
 from crmanalytics.value._inputs import Columns, distinct_rows, read_summary
 from crmanalytics.value._with_covariates import (
@@ -239,7 +239,8 @@ class BetaGeoModel(CovariateMixin, ModelBase):
         )
         keep = cols["_weight"] > 0
         history = tuple(cols[n][keep] for n in (*_BTYD, "_weight"))
-        state = fit_bgnbd_with_covariates(
+        state = fit_purchase_with_covariates(
+            "bgnbd",
             (history[0], history[1], history[2], history[3]),
             {
                 "purchase": {c: raw[c][keep] for c in purchase},

@@ -97,6 +97,7 @@ class ParetoNBDModel(ContinuousPurchaseModel):
     params_type = ParetoNBDParams
     model_name = "Pareto/NBD"
     _kernel: ClassVar[Any] = _pareto_nbd_math
+    _covariate_kind = "pareto_nbd"
     _advice = (
         "Try a small penalizer (ParetoNBDModel(penalizer=0.001)), or a coarser time unit "
         "(customer_summary(..., time_unit='W')) so that alpha and beta are not tiny or "
