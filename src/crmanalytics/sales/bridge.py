@@ -135,12 +135,10 @@ def bridge_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Dat
     >>> import pandas as pd
     >>> from crmanalytics._frames import validated
     >>> from crmanalytics.sales.bridge import bridge_table
-    >>> t = pd.DataFrame({"customer_id": [1, 1], "timestamp": ["2024-01-01", "2025-03-01"],
+    >>> t = pd.DataFrame({"customer_id": [1, 1], "timestamp": ["2024-01-01", "2026-03-01"],
     ...                   "amount": [3.0, 4.0]})
-    >>> bridge_table(validated(t, "transactions", purpose="example"), "Y", [])["reactivated"]
-    0    0.0
-    1    4.0
-    Name: reactivated, dtype: float64
+    >>> bridge_table(validated(t, "transactions", purpose="example"), "Y", [])["reactivated"].tolist()
+    [0.0, 0.0, 4.0]
     """
     frame = with_day_and_period(frame, period)
     covered = span(frame, period)
