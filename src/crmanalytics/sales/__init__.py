@@ -20,6 +20,7 @@ Examples
 """
 
 from crmanalytics.sales.bridge import revenue_bridge
+from crmanalytics.sales.decomposition import revenue_decomposition
 from crmanalytics.sales.summary import sales_summary
 
-__all__ = ["revenue_bridge", "sales_summary"]
+__all__ = ["revenue_bridge", "revenue_decomposition", "sales_summary"]
