@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from crmanalytics._frames import DateLike
+from crmanalytics.datasets._plant_trends import plant_trends
 
 __all__ = [
     "DEFAULT_NPS_MIX",
@@ -178,6 +179,10 @@ class SimulationTruth:
         ``observation_end``); ``dropout_at`` (time of the last purchase, after which
         the customer left; ``NaT`` when alive); ``complained`` (has at least one
         complaint in the interactions).
+    rising_products, declining_products : tuple of str
+        Products whose share of purchases was planted to grow 50-fold or fall 20-fold
+        over the window (see ``crmanalytics.datasets._plant_trends``); empty when the
+        catalogue is too small.
 
     Examples
     --------
@@ -195,6 +200,8 @@ class SimulationTruth:
     nps_mix: dict[str, NPSMix]
     observation_end: pd.Timestamp
     customers: pd.DataFrame
+    rising_products: tuple[str, ...] = ()
+    declining_products: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,7 +284,10 @@ def simulate(
        from ``n_products`` ids ``P001, P002, ...`` with popularity proportional to
        ``1 / rank ** 0.7``. Then each planted pair ``(A, B, N, prob)`` in turn: when a
        purchase of ``A`` is followed by the customer's next purchase within ``N``
-       days, that purchase becomes ``B`` with probability ``prob``.
+       days, that purchase becomes ``B`` with probability ``prob``. Finally three
+       products outside the pairs are made to rise and three to decline
+       (``truth.rising_products``, ``truth.declining_products``): purchases are
+       relabelled, their times and amounts kept.
     5. **Segments.** ``gold`` / ``silver`` / ``bronze`` are the top 20 %, next 30 % and
        bottom 50 % of the *population* distribution of mean spend ``p / nu``
        (fixed cut points from the Gamma quantiles of ``nu``, not sample quantiles).
@@ -420,6 +430,9 @@ def simulate(
 
     # 4. products
     products = _products(streams[2], owner, times, n_products, pairs)
+    products, rising, declining = plant_trends(
+        seed, times, products, _product_ids(int(n_products)), duration_days, pairs
+    )
 
     # 5. segments from fixed population cut points of nu (low nu = high spend)
     segment = _segments(nu, gg)
@@ -496,6 +509,8 @@ def simulate(
         nps_mix=dict(mix),
         observation_end=origin + pd.Timedelta(days=duration_days),
         customers=truth_customers,
+        rising_products=rising,
+        declining_products=declining,
     )
     return SimulatedData(customers, transactions, interaction_frame, truth)
 

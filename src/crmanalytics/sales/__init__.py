@@ -22,5 +22,6 @@ Examples
 from crmanalytics.sales.bridge import revenue_bridge
 from crmanalytics.sales.decomposition import revenue_decomposition
 from crmanalytics.sales.summary import sales_summary
+from crmanalytics.sales.trends import product_trends
 
-__all__ = ["revenue_bridge", "revenue_decomposition", "sales_summary"]
+__all__ = ["product_trends", "revenue_bridge", "revenue_decomposition", "sales_summary"]
