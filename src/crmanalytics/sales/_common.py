@@ -220,29 +220,26 @@ def growth(current: npt.NDArray[np.float64], base: npt.NDArray[np.float64]) -> n
     return out
 
 
-def lagged(
-    table: pd.DataFrame, keys: Sequence[str], column: str, lag: int, first: int
-) -> npt.NDArray[np.float64]:
+def lagged(grid: pd.DataFrame, column: str, lag: int, first: int) -> npt.NDArray[np.float64]:
     """Value of ``column`` ``lag`` periods earlier in the same group (NaN before ``first``).
 
-    ``table`` is a complete grid (:func:`complete_grid`).
+    ``grid`` is a complete grid (:func:`complete_grid`): every group holds every period
+    from ``first`` on, in order, so the earlier value sits ``lag`` rows up.
 
     Examples
     --------
-    >>> import numpy as np
     >>> import pandas as pd
     >>> from crmanalytics.sales._common import lagged
     >>> t = pd.DataFrame({"_p": [1, 2, 3], "x": [1.0, 2.0, 4.0]})
-    >>> lagged(t, [], "x", 1, 1).tolist()
+    >>> lagged(t, "x", 1, 1).tolist()
     [nan, 1.0, 2.0]
     """
-    earlier = table[[*keys, "_p", column]].copy()
-    earlier["_p"] = earlier["_p"] + lag
-    earlier = earlier.rename(columns={column: "_lag"})
-    joined = table[[*keys, "_p"]].merge(earlier, on=[*keys, "_p"], how="left")
-    values = np.array(joined["_lag"].to_numpy(dtype=np.float64, na_value=np.nan))
-    values[(table["_p"].to_numpy() - lag) < first] = np.nan
-    return values
+    values = grid[column].to_numpy(dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    known = grid["_p"].to_numpy(dtype=np.int64) - lag >= first
+    rows = np.flatnonzero(known)
+    out[rows] = values[rows - lag]
+    return out
 
 
 def small_result(table: pd.DataFrame) -> nw.DataFrame[Any]:

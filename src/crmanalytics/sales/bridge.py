@@ -32,6 +32,7 @@ from crmanalytics._periods import Period, check_period
 from crmanalytics.sales._common import (
     check_by,
     complete_grid,
+    lagged,
     neighbours,
     same_keys,
     small_result,
@@ -200,30 +201,12 @@ def bridge_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Dat
     out["is_partial"] = covered.partial[index - covered.periods[0]]
     for m in ["revenue", *_COUNTED]:
         out[m] = grid[m].to_numpy(dtype=np.float64)
-    first = index == covered.periods[0]
-    previous = _previous_revenue(grid, keys)
-    previous[first] = np.nan
+    previous = lagged(grid, "revenue", 1, int(covered.periods[0]))
     out["revenue_previous"] = previous
     out["retained_change"] = out["retained"].to_numpy() - (previous - out["lost"].to_numpy())
     for c in ["customers", *counts]:
         out[c] = grid[c].to_numpy().astype(np.int64)
     return out[names]
-
-
-def _previous_revenue(grid: pd.DataFrame, keys: Sequence[str]) -> np.ndarray[Any, Any]:
-    """Revenue of the period before, in the same group (grid rows are consecutive)."""
-    revenue = grid["revenue"].to_numpy(dtype=np.float64)
-    previous = np.full(revenue.shape, np.nan)
-    previous[1:] = revenue[:-1]
-    if keys:
-        same = np.ones(len(grid), dtype=bool)
-        same[0] = False
-        for k in keys:
-            values = grid[k]
-            equal = values.eq(values.shift(1)) | (values.isna() & values.shift(1).isna())
-            same &= equal.to_numpy(dtype=bool)
-        previous[~same] = np.nan
-    return previous
 
 
 def _empty(names: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:

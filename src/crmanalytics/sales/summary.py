@@ -177,8 +177,8 @@ def summary_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Da
     first = int(covered.periods[0])
     for m in _COMPARED:
         current = out[m].to_numpy()
-        previous = lagged(grid, keys, m, 1, first)
-        last_year = lagged(grid, keys, m, YEAR_LAG[period], first)
+        previous = lagged(grid, m, 1, first)
+        last_year = lagged(grid, m, YEAR_LAG[period], first)
         out[f"{m}_previous"] = previous
         out[f"{m}_growth"] = growth(current, previous)
         out[f"{m}_last_year"] = last_year
