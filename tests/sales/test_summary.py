@@ -65,7 +65,7 @@ def check(result: pd.DataFrame, expected: pd.DataFrame) -> None:
         got, want = result[column], expected[column]
         if column == "period":
             assert (pd.to_datetime(got).to_numpy() == pd.to_datetime(want).to_numpy()).all()
-        elif want.dtype.kind in "fi":
+        elif pd.api.types.is_numeric_dtype(want) and want.dtype != bool:
             np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12, atol=1e-9, err_msg=column)
         else:
             assert got.tolist() == want.tolist(), column
