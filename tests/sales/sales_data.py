@@ -27,7 +27,9 @@ def random_transactions(
     return pd.DataFrame(
         {
             "customer_id": [f"c{c:03d}" for c in customer],
-            "timestamp": START + pd.to_timedelta(offset, unit="D") + pd.to_timedelta(seconds, unit="s"),
+            "timestamp": START
+            + pd.to_timedelta(offset, unit="D")
+            + pd.to_timedelta(seconds, unit="s"),
             "amount": amount,
             "transaction_id": [f"o{c}-{d // 3}" for c, d in zip(customer, offset, strict=True)],
             "quantity": quantity,
@@ -65,5 +67,8 @@ def histories(draw: st.DrawFn, max_days: int = 800, with_ids: bool | None = None
     )
     ids = draw(st.booleans()) if with_ids is None else with_ids
     if ids:
-        out["transaction_id"] = [f"{c}-{d}-{o}" for c, d, o in frame[["customer_id", "day", "order"]].itertuples(index=False)]
+        out["transaction_id"] = [
+            f"{c}-{d}-{o}"
+            for c, d, o in frame[["customer_id", "day", "order"]].itertuples(index=False)
+        ]
     return out

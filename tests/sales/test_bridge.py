@@ -35,9 +35,7 @@ def reference(t: pd.DataFrame, period: str, by: str | None = None) -> pd.DataFra
             gone = prev - active[p]
             row["lost"] = sum(spend[(c, periods[i - 1])] for c in gone)
             row["revenue"] = sum(spend[(c, p)] for c in active[p])
-            row["revenue_previous"] = (
-                sum(spend[(c, periods[i - 1])] for c in prev) if i else np.nan
-            )
+            row["revenue_previous"] = sum(spend[(c, periods[i - 1])] for c in prev) if i else np.nan
             row.update({f"{k}_customers": v for k, v in counts.items()})
             row["lost_customers"] = len(gone)
             row["customers"] = len(active[p])
@@ -55,8 +53,11 @@ def check(result: pd.DataFrame, expected: pd.DataFrame) -> None:
             assert result[column].tolist() == expected[column].tolist()
         else:
             np.testing.assert_allclose(
-                result[column].to_numpy(float), expected[column].to_numpy(float),
-                rtol=1e-12, atol=1e-9, err_msg=column,
+                result[column].to_numpy(float),
+                expected[column].to_numpy(float),
+                rtol=1e-12,
+                atol=1e-9,
+                err_msg=column,
             )
 
 
@@ -79,7 +80,10 @@ def test_adds_up_exactly(t, period):
     assert (b["new"] + b["retained"] + b["reactivated"] == b["revenue"]).all()
     later = b.iloc[1:]
     closed = (
-        later["revenue_previous"] - later["lost"] + later["new"] + later["reactivated"]
+        later["revenue_previous"]
+        - later["lost"]
+        + later["new"]
+        + later["reactivated"]
         + later["retained_change"]
     )
     np.testing.assert_allclose(closed, later["revenue"], atol=1e-9)
@@ -88,7 +92,8 @@ def test_adds_up_exactly(t, period):
 
 def test_first_period_is_all_new(transactions):
     b = revenue_bridge(transactions)
-    assert b["new"][0] == b["revenue"][0] and b["lost"][0] == 0.0
+    assert b["new"][0] == b["revenue"][0]
+    assert b["lost"][0] == 0.0
     assert np.isnan(b["revenue_previous"][0])
 
 
@@ -113,6 +118,8 @@ def test_backend_parity(transactions):
         assert got["channel"].astype(str).tolist() == want["channel"].astype(str).tolist()
         for column in want.columns.drop(["channel", "period"]):
             np.testing.assert_allclose(
-                got[column].to_numpy(float), want[column].to_numpy(float), rtol=1e-9,
+                got[column].to_numpy(float),
+                want[column].to_numpy(float),
+                rtol=1e-9,
                 err_msg=f"{backend} {column}",
             )

@@ -23,7 +23,9 @@ def totals(t: pd.DataFrame, window: tuple[str, str]) -> dict[str, float]:
     day = t["timestamp"].dt.normalize()
     part = t[(day >= window[0]) & (day <= window[1])]
     sales = part[part["amount"] >= 0]
-    key = sales["transaction_id"] if "transaction_id" in sales else sales["timestamp"].dt.normalize()
+    key = (
+        sales["transaction_id"] if "transaction_id" in sales else sales["timestamp"].dt.normalize()
+    )
     return {
         "V": float(part["amount"].sum()),
         "C": float(sales["customer_id"].nunique()),
@@ -42,11 +44,21 @@ def reference(t: pd.DataFrame) -> dict[str, object]:
     change = b["V"] - a["V"]
     out = {"revenue_before": a["V"], "revenue_after": b["V"], "change": change}
     if a["C"] == 0 or b["C"] == 0:
-        return {**out, "customers_contribution": change, "orders_per_customer_contribution": 0.0,
-                "average_order_value_contribution": 0.0, "method": "entry_exit"}
+        return {
+            **out,
+            "customers_contribution": change,
+            "orders_per_customer_contribution": 0.0,
+            "average_order_value_contribution": 0.0,
+            "method": "entry_exit",
+        }
     if a["V"] * b["V"] <= 0:
-        return {**out, "customers_contribution": 0.0, "orders_per_customer_contribution": 0.0,
-                "average_order_value_contribution": change, "method": "sign_change"}
+        return {
+            **out,
+            "customers_contribution": 0.0,
+            "orders_per_customer_contribution": 0.0,
+            "average_order_value_contribution": change,
+            "method": "sign_change",
+        }
     s = 1.0 if b["V"] > 0 else -1.0
     v0, v1 = abs(a["V"]), abs(b["V"])
     return {
@@ -75,13 +87,15 @@ def test_matches_hand_lmdi(transactions):
 
 def test_textbook_case():
     """Customers 1 -> 3, orders per customer 2 -> 1, order value unchanged."""
-    t = pd.DataFrame({
-        "customer_id": [1, 1, 2, 3, 4],
-        "timestamp": pd.to_datetime(
-            ["2023-01-02", "2023-01-09", "2023-08-01", "2023-08-02", "2023-08-03"]
-        ),
-        "amount": [10.0, 10.0, 10.0, 10.0, 10.0],
-    })
+    t = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3, 4],
+            "timestamp": pd.to_datetime(
+                ["2023-01-02", "2023-01-09", "2023-08-01", "2023-08-02", "2023-08-03"]
+            ),
+            "amount": [10.0, 10.0, 10.0, 10.0, 10.0],
+        }
+    )
     d = revenue_decomposition(t, periods=(BEFORE, AFTER)).iloc[0]
     weight = 10.0 / math.log(30.0 / 20.0)  # L(30, 20)
     assert d["change"] == 10.0
@@ -122,15 +136,18 @@ def test_by_group_and_entry_exit(transactions):
 
 
 def test_negative_revenue_in_both_periods_keeps_signs():
-    t = pd.DataFrame({
-        "customer_id": [1, 1, 2, 2, 3],
-        "timestamp": pd.to_datetime(
-            ["2023-01-02", "2023-01-03", "2023-08-01", "2023-08-02", "2023-08-02"]
-        ),
-        "amount": [5.0, -20.0, 5.0, -40.0, 1.0],
-    })
+    t = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3],
+            "timestamp": pd.to_datetime(
+                ["2023-01-02", "2023-01-03", "2023-08-01", "2023-08-02", "2023-08-02"]
+            ),
+            "amount": [5.0, -20.0, 5.0, -40.0, 1.0],
+        }
+    )
     d = revenue_decomposition(t, periods=(BEFORE, AFTER)).iloc[0]
-    assert d["method"] == "lmdi" and d["change"] == -19.0
+    assert d["method"] == "lmdi"
+    assert d["change"] == -19.0
     check_row(revenue_decomposition(t, periods=(BEFORE, AFTER)), reference(t))
 
 
@@ -148,8 +165,12 @@ def test_quantity_splits_order_value(transactions):
 
 @pytest.mark.parametrize(
     "periods",
-    [("2023-01-01", "2023-02-01"), (("2023-02-01", "2023-01-01"), AFTER), ((BEFORE,), AFTER),
-     (("yesterday", "2023-01-01"), AFTER)],
+    [
+        ("2023-01-01", "2023-02-01"),
+        (("2023-02-01", "2023-01-01"), AFTER),
+        ((BEFORE,), AFTER),
+        (("yesterday", "2023-01-01"), AFTER),
+    ],
 )
 def test_bad_periods(transactions, periods):
     with pytest.raises(ValueError, match="periods"):
@@ -170,8 +191,14 @@ def test_no_mutation_and_columns_mapping(transactions):
 def test_backend_parity(transactions):
     want = revenue_decomposition(transactions, periods=(BEFORE, AFTER), by="channel")
     for backend in BACKENDS:
-        got = to_pandas(revenue_decomposition(convert(transactions, backend), periods=(BEFORE, AFTER), by="channel"))
+        got = to_pandas(
+            revenue_decomposition(
+                convert(transactions, backend), periods=(BEFORE, AFTER), by="channel"
+            )
+        )
         got = got.sort_values("channel").reset_index(drop=True)
         assert got["method"].tolist() == want["method"].tolist()
         numeric = want.columns.drop(["channel", "method"])
-        np.testing.assert_allclose(got[numeric].to_numpy(float), want[numeric].to_numpy(float), rtol=1e-9)
+        np.testing.assert_allclose(
+            got[numeric].to_numpy(float), want[numeric].to_numpy(float), rtol=1e-9
+        )

@@ -8,16 +8,16 @@ import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from crmanalytics.plotting import plot_revenue_bridge as lazy_bridge  # noqa: E402
-from crmanalytics.plotting.sales import (  # noqa: E402
+from crmanalytics.plotting import plot_revenue_bridge as lazy_bridge
+from crmanalytics.plotting.sales import (
     plot_product_trends,
     plot_revenue_bridge,
     plot_revenue_decomposition,
     plot_sales_summary,
 )
-from crmanalytics.sales import (  # noqa: E402
+from crmanalytics.sales import (
     product_trends,
     revenue_bridge,
     revenue_decomposition,
@@ -36,17 +36,21 @@ def test_summary_marks_partial_periods(transactions):
     summary = sales_summary(t)
     ax = plot_sales_summary(summary)
     hollow = [
-        line for line in ax.get_lines()
+        line
+        for line in ax.get_lines()
         if line.get_markerfacecolor() == "white" and line.get_linestyle() == "None"
     ]
     assert len(hollow) == int(summary["is_partial"].sum()) == 2
     solid = ax.get_lines()[0].get_ydata()
-    assert np.isnan(solid[0]) and np.isnan(solid[-1])  # partial periods not on the line
+    assert np.isnan(solid[0])
+    assert np.isnan(solid[-1])
     assert "partial period" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_summary_by_group(transactions):
-    ax = plot_sales_summary(sales_summary(transactions, by="channel"), group="channel", last_year=False)
+    ax = plot_sales_summary(
+        sales_summary(transactions, by="channel"), group="channel", last_year=False
+    )
     assert ax.get_legend().get_title().get_text() == "channel"
 
 
@@ -81,7 +85,8 @@ def test_product_trends_named(transactions):
     t = t.assign(product_name="Item " + t["product_id"])
     ax = plot_product_trends(product_trends(t, min_periods=6), top=3)
     labels = [x.get_text() for x in ax.get_yticklabels()]
-    assert len(labels) == 6 and all(" Item P" in label for label in labels)
+    assert len(labels) == 6
+    assert all(" Item P" in label for label in labels)
 
 
 def test_missing_columns_are_explained():

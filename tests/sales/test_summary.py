@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from backends import BACKENDS, LAZY_BACKENDS, convert, to_pandas
-from sales.sales_data import FREQ, histories
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sales.sales_data import FREQ, histories
 
 from crmanalytics.errors import SchemaError
 from crmanalytics.sales import sales_summary
@@ -33,7 +33,9 @@ def reference(t: pd.DataFrame, period: str, by: str | None = None) -> pd.DataFra
             if "transaction_id" in here:
                 orders = len(set(zip(sales["customer_id"], sales["transaction_id"], strict=True)))
             else:
-                orders = len(set(zip(sales["customer_id"], sales["timestamp"].dt.normalize(), strict=True)))
+                orders = len(
+                    set(zip(sales["customer_id"], sales["timestamp"].dt.normalize(), strict=True))
+                )
             values[p] = {
                 "revenue": here["amount"].sum(),
                 "gross_revenue": sales["amount"].sum(),
@@ -48,13 +50,17 @@ def reference(t: pd.DataFrame, period: str, by: str | None = None) -> pd.DataFra
                 row = {by: g, **row}
             row["is_partial"] = bool(p.start_time < first_day or p.end_time.normalize() > last_day)
             row["average_order_value"] = v["revenue"] / v["orders"] if v["orders"] else np.nan
-            row["revenue_per_customer"] = v["revenue"] / v["customers"] if v["customers"] else np.nan
+            row["revenue_per_customer"] = (
+                v["revenue"] / v["customers"] if v["customers"] else np.nan
+            )
             for m in ("revenue", "orders", "customers"):
                 for suffix, lag in (("previous", 1), ("last_year", YEAR[period])):
                     base = values[periods[i - lag]][m] if i - lag >= 0 else np.nan
                     row[f"{m}_{suffix}"] = base
                     name = "growth" if suffix == "previous" else "yoy_growth"
-                    row[f"{m}_{name}"] = v[m] / base - 1 if base == base and base != 0 else np.nan
+                    row[f"{m}_{name}"] = (
+                        v[m] / base - 1 if not np.isnan(base) and base != 0 else np.nan
+                    )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -66,7 +72,9 @@ def check(result: pd.DataFrame, expected: pd.DataFrame) -> None:
         if column == "period":
             assert (pd.to_datetime(got).to_numpy() == pd.to_datetime(want).to_numpy()).all()
         elif pd.api.types.is_numeric_dtype(want) and want.dtype != bool:
-            np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12, atol=1e-9, err_msg=column)
+            np.testing.assert_allclose(
+                got.to_numpy(float), want.to_numpy(float), rtol=1e-12, atol=1e-9, err_msg=column
+            )
         else:
             assert got.tolist() == want.tolist(), column
 
@@ -108,7 +116,8 @@ def test_gap_has_zeros_and_null_growth():
     s = sales_summary(t)
     assert s["revenue"].tolist() == [10.0, 0.0, 20.0]
     assert s["is_partial"].tolist() == [False, False, False]
-    assert np.isnan(s["revenue_growth"][2]) and s["revenue_growth"][1] == -1.0
+    assert np.isnan(s["revenue_growth"][2])
+    assert s["revenue_growth"][1] == -1.0
 
 
 def test_year_over_year_where_data_reach_back():
@@ -162,16 +171,34 @@ def test_backend_parity(transactions):
         if backend in LAZY_BACKENDS:
             assert not hasattr(native, "shape") or backend != "polars-lazy"
         got = got.sort_values(["channel", "period"], na_position="last").reset_index(drop=True)
-        want = expected.sort_values(["channel", "period"], na_position="last").reset_index(drop=True)
-        pd.testing.assert_series_equal(got["channel"].fillna("∅").astype(str), want["channel"].fillna("∅").astype(str), check_names=False)
+        want = expected.sort_values(["channel", "period"], na_position="last").reset_index(
+            drop=True
+        )
+        pd.testing.assert_series_equal(
+            got["channel"].fillna("∅").astype(str),
+            want["channel"].fillna("∅").astype(str),
+            check_names=False,
+        )
         for column in want.columns.drop("channel"):
             if column == "period":
                 assert (pd.to_datetime(got[column]).to_numpy() == want[column].to_numpy()).all()
             else:
-                np.testing.assert_allclose(got[column].to_numpy(float), want[column].to_numpy(float), rtol=1e-9, err_msg=f"{backend} {column}")
+                np.testing.assert_allclose(
+                    got[column].to_numpy(float),
+                    want[column].to_numpy(float),
+                    rtol=1e-9,
+                    err_msg=f"{backend} {column}",
+                )
 
 
 def test_empty_input():
-    t = pd.DataFrame({"customer_id": pd.Series([], dtype=int), "timestamp": pd.Series([], dtype="datetime64[ns]"), "amount": pd.Series([], dtype=float)})
+    t = pd.DataFrame(
+        {
+            "customer_id": pd.Series([], dtype=int),
+            "timestamp": pd.Series([], dtype="datetime64[ns]"),
+            "amount": pd.Series([], dtype=float),
+        }
+    )
     s = sales_summary(t)
-    assert len(s) == 0 and "revenue_yoy_growth" in s.columns
+    assert len(s) == 0
+    assert "revenue_yoy_growth" in s.columns

@@ -37,7 +37,11 @@ def monthly(seed: int, items: int = 6, months: int = 14) -> pd.DataFrame:
         rate = rng.uniform(-0.15, 0.15)
         for m in range(months):
             for _ in range(rng.poisson(20 * np.exp(rate * m))):
-                day = pd.Timestamp("2023-01-01") + pd.DateOffset(months=m) + pd.Timedelta(days=int(rng.integers(0, 28)))
+                day = (
+                    pd.Timestamp("2023-01-01")
+                    + pd.DateOffset(months=m)
+                    + pd.Timedelta(days=int(rng.integers(0, 28)))
+                )
                 rows.append((int(rng.integers(0, 500)), day, float(rng.gamma(2.0, 10.0)), f"P{i}"))
     return pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "product_id"])
 
@@ -68,7 +72,9 @@ def test_matches_sklearn_glm_and_scipy_fdr():
     items = sorted(p_values)
     q = stats.false_discovery_control([p_values[i] for i in items], method="bh")
     np.testing.assert_allclose(result.loc[items, "q_value"], q, rtol=1e-12)
-    labels = np.where(q > 0.05, "flat", np.where(result.loc[items, "slope"] > 0, "rising", "declining"))
+    labels = np.where(
+        q > 0.05, "flat", np.where(result.loc[items, "slope"] > 0, "rising", "declining")
+    )
     assert result.loc[items, "trend"].tolist() == labels.tolist()
     assert (result["growth_rate"].diff().dropna() <= 0).all()  # sorted, highest first
 
@@ -86,7 +92,8 @@ def test_zeros_and_late_launch_and_partial_periods():
     assert result.loc["P0", "periods"] == (last_full - pd.Period("2023-02", "M")).n + 1
     series = (
         t[t["product_id"] == "P0"]
-        .groupby(t["timestamp"].dt.to_period("M"))["amount"].sum()
+        .groupby(t["timestamp"].dt.to_period("M"))["amount"]
+        .sum()
         .reindex(pd.period_range("2023-02", last_full, freq="M"), fill_value=0.0)
     )
     assert series.min() == 0.0
@@ -97,7 +104,8 @@ def test_zeros_and_late_launch_and_partial_periods():
 def test_planted_rising_and_declining_products_recovered():
     data = simulate(5000, seed=3)
     truth = data.truth
-    assert len(truth.rising_products) == 3 and len(truth.declining_products) == 3
+    assert len(truth.rising_products) == 3
+    assert len(truth.declining_products) == 3
     result = product_trends(data.transactions)
     rising = set(result.loc[result["trend"] == "rising", "product_id"])
     assert rising == set(truth.rising_products)
@@ -112,7 +120,8 @@ def test_planting_is_reproducible_and_leaves_times_and_amounts():
     pd.testing.assert_frame_equal(a.transactions, b.transactions)
     assert a.truth.rising_products == b.truth.rising_products
     small = simulate(200, seed=1, n_products=10, planted_pairs=())
-    assert small.truth.rising_products == () and small.truth.declining_products == ()
+    assert small.truth.rising_products == ()
+    assert small.truth.declining_products == ()
 
 
 def test_too_few_periods_are_counted_not_dropped_silently():
@@ -128,8 +137,14 @@ def test_null_items_and_negative_periods_are_counted():
     t = monthly(4, items=2)
     t["product_id"] = t["product_id"].astype(object)
     t.loc[t.index[:3], "product_id"] = None
-    refund = pd.DataFrame({"customer_id": [1], "timestamp": [pd.Timestamp("2023-03-15")],
-                           "amount": [-1e6], "product_id": ["P1"]})
+    refund = pd.DataFrame(
+        {
+            "customer_id": [1],
+            "timestamp": [pd.Timestamp("2023-03-15")],
+            "amount": [-1e6],
+            "product_id": ["P1"],
+        }
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         product_trends(pd.concat([t, refund], ignore_index=True))
@@ -147,7 +162,9 @@ def test_product_name_units_and_category():
     assert by_product["product_name"].tolist() == ("Name of " + by_product["product_id"]).tolist()
     inside = t["timestamp"].dt.to_period("M").isin(full_months(t))
     units = t[inside].groupby("product_id")["quantity"].sum()
-    np.testing.assert_allclose(by_product.set_index("product_id")["units"], units.loc[by_product["product_id"]])
+    np.testing.assert_allclose(
+        by_product.set_index("product_id")["units"], units.loc[by_product["product_id"]]
+    )
     by_category = product_trends(t, by="category")
     assert sorted(by_category["category"]) == ["a", "b"]
     assert "product_name" not in by_category.columns
@@ -179,4 +196,6 @@ def test_backend_parity():
         assert got["product_id"].tolist() == want["product_id"].tolist(), backend
         assert got["trend"].tolist() == want["trend"].tolist(), backend
         for column in ("growth_rate", "p_value", "q_value", "revenue", "periods"):
-            np.testing.assert_allclose(got[column].to_numpy(float), want[column].to_numpy(float), rtol=1e-9)
+            np.testing.assert_allclose(
+                got[column].to_numpy(float), want[column].to_numpy(float), rtol=1e-9
+            )

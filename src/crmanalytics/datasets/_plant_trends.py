@@ -24,7 +24,8 @@ Examples
 >>> catalogue = np.array([f"P{i:03d}" for i in range(1, 21)])
 >>> products = np.random.default_rng(0).choice(catalogue, size=2000)
 >>> times = np.linspace(0.0, 500.0, 2000)
->>> new, rising, declining = plant_trends(0, times, products, catalogue, 500.0, ())
+>>> new, rising, declining = plant_trends(0, times, products, catalogue=catalogue,
+...                                        duration_days=500.0, pairs=())
 >>> len(rising), len(declining), new.shape == products.shape
 (3, 3, True)
 """
@@ -50,6 +51,7 @@ def plant_trends(
     seed: int,
     times: npt.NDArray[np.float64],
     products: npt.NDArray[Any],
+    *,
     catalogue: npt.NDArray[Any],
     duration_days: float,
     pairs: Sequence[Any],
@@ -70,7 +72,8 @@ def plant_trends(
     >>> import numpy as np
     >>> from crmanalytics.datasets._plant_trends import plant_trends
     >>> catalogue = np.array(["P001", "P002", "P003"])
-    >>> plant_trends(0, np.zeros(2), catalogue[:2], catalogue, 10.0, ())[1]
+    >>> plant_trends(0, np.zeros(2), catalogue[:2], catalogue=catalogue, duration_days=10.0,
+    ...              pairs=())[1]
     ()
     """
     in_pairs = {p for pair in pairs for p in (pair.antecedent, pair.consequent)}

@@ -430,8 +430,9 @@ def simulate(
 
     # 4. products
     products = _products(streams[2], owner, times, n_products, pairs)
+    catalogue = _product_ids(int(n_products))
     products, rising, declining = plant_trends(
-        seed, times, products, _product_ids(int(n_products)), duration_days, pairs
+        seed, times, products, catalogue=catalogue, duration_days=duration_days, pairs=pairs
     )
 
     # 5. segments from fixed population cut points of nu (low nu = high spend)

@@ -53,9 +53,10 @@ def _pandas(table: Any, needed: Sequence[str], source: str) -> pd.DataFrame:
 def _date_axis(ax: Any) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(formatter)
 
 
 def plot_sales_summary(
@@ -185,8 +186,13 @@ def _waterfall(
     for x, b, h, v in zip(xs, bottoms, heights, values, strict=True):
         sign = "+" if 0 < x < len(labels) - 1 and v >= 0 else ""
         ax.annotate(
-            f"{sign}{v:,.0f}", (x, b + h), ha="center", va="bottom", fontsize=8,
-            xytext=(0, 2), textcoords="offset points",
+            f"{sign}{v:,.0f}",
+            (x, b + h),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            xytext=(0, 2),
+            textcoords="offset points",
         )
     level = start[1]
     for x, (_, value) in zip(xs[1:], [*steps, ("", 0.0)], strict=True):
@@ -198,7 +204,7 @@ def _waterfall(
 
 
 def plot_revenue_bridge(bridge: Any, *, period: Any = None, ax: Any = None) -> Any:
-    """Waterfall of one period's revenue change from :func:`~crmanalytics.sales.revenue_bridge`.
+    r"""Waterfall of one period's revenue change from :func:`~crmanalytics.sales.revenue_bridge`.
 
     From the previous period's revenue: minus ``lost``, plus ``new``, plus
     ``reactivated``, plus ``retained_change`` (what retained customers spent more or

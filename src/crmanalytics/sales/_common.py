@@ -80,8 +80,9 @@ def with_day_and_period(frame: AnyFrame, period: Period) -> AnyFrame:
     >>> with_day_and_period(f, "M")["_p"].to_list() == [2024 * 12 + 1]
     True
     """
-    out = frame.with_columns(epoch_day("timestamp", frame).alias("_day"))
-    return with_period(out, "_day", period, "_p")
+    out: Any = frame.with_columns(epoch_day("timestamp", frame).alias("_day"))
+    result: AnyFrame = with_period(out, "_day", period, "_p")
+    return result
 
 
 def customer_orders(frame: AnyFrame, keys: Sequence[str]) -> AnyFrame:
@@ -169,7 +170,9 @@ def span(frame: AnyFrame, period: Period) -> Span | None:
     >>> span(from_native(pd.DataFrame({"_day": [3, 9]})), "D").periods.tolist()
     [3, 4, 5, 6, 7, 8, 9]
     """
-    bounds = collect(frame.select(nw.col("_day").min().alias("lo"), nw.col("_day").max().alias("hi")))
+    bounds = collect(
+        frame.select(nw.col("_day").min().alias("lo"), nw.col("_day").max().alias("hi"))
+    )
     lo, hi = bounds["lo"].to_list()[0], bounds["hi"].to_list()[0]
     if lo is None or (isinstance(lo, float) and np.isnan(lo)):
         return None
@@ -204,7 +207,9 @@ def complete_grid(
     return out.sort_values(order, na_position="last", kind="stable").reset_index(drop=True)
 
 
-def growth(current: npt.NDArray[np.float64], base: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def growth(
+    current: npt.NDArray[np.float64], base: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """``current / base - 1``; NaN (null) where the base is 0 or unknown, never inf.
 
     Examples
@@ -255,7 +260,9 @@ def small_result(table: pd.DataFrame) -> nw.DataFrame[Any]:
     return nw.from_native(table.reset_index(drop=True), eager_only=True)
 
 
-def neighbours(keys: Sequence[str], order: Sequence[str], offset: int, prefix: str) -> list[nw.Expr]:
+def neighbours(
+    keys: Sequence[str], order: Sequence[str], offset: int, prefix: str
+) -> list[nw.Expr]:
     """The ``keys`` of the row ``offset`` rows back in ``order``, as ``{prefix}_{i}``.
 
     Examples

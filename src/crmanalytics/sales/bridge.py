@@ -138,7 +138,8 @@ def bridge_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Dat
     >>> from crmanalytics.sales.bridge import bridge_table
     >>> t = pd.DataFrame({"customer_id": [1, 1], "timestamp": ["2024-01-01", "2026-03-01"],
     ...                   "amount": [3.0, 4.0]})
-    >>> bridge_table(validated(t, "transactions", purpose="example"), "Y", [])["reactivated"].tolist()
+    >>> table = bridge_table(validated(t, "transactions", purpose="example"), "Y", [])
+    >>> table["reactivated"].tolist()
     [0.0, 0.0, 4.0]
     """
     frame = with_day_and_period(frame, period)
@@ -166,7 +167,9 @@ def bridge_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Dat
         "retained": has_before & step_before,
         "reactivated": has_before & ~step_before,
     }
-    flags = [nw.when(cond).then(1.0).otherwise(0.0).alias(f"{k}_customers") for k, cond in kinds.items()]
+    flags = [
+        nw.when(cond).then(1.0).otherwise(0.0).alias(f"{k}_customers") for k, cond in kinds.items()
+    ]
     values = [
         nw.when(cond).then(nw.col("revenue")).otherwise(0.0).alias(k) for k, cond in kinds.items()
     ]

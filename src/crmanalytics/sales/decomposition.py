@@ -26,8 +26,15 @@ import numpy as np
 import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import AnyFrame, DateLike, collect, epoch_day, to_caller, validated
-from crmanalytics._frames import to_day_number
+from crmanalytics._frames import (
+    AnyFrame,
+    DateLike,
+    collect,
+    epoch_day,
+    to_caller,
+    to_day_number,
+    validated,
+)
 from crmanalytics.sales._common import check_by, customer_orders, small_result
 from crmanalytics.sales._lmdi import contributions
 
@@ -199,7 +206,9 @@ def decomposition_table(
 def _totals(totals: nw.DataFrame[Any], measures: Sequence[str]) -> pd.DataFrame:
     """One row of totals; zeros (not nulls) when the window holds no transaction."""
     row = {m: totals[m].to_list()[:1] for m in measures}
-    return pd.DataFrame({m: [0.0 if not v or v[0] is None else float(v[0])] for m, v in row.items()})
+    return pd.DataFrame(
+        {m: [0.0 if not v or v[0] is None else float(v[0])] for m, v in row.items()}
+    )
 
 
 def _decompose(table: pd.DataFrame, has_units: bool) -> dict[str, Any]:

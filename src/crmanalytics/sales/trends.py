@@ -32,7 +32,7 @@ from crmanalytics._frames import AnyFrame, collect, to_caller, validated
 from crmanalytics._periods import Period, check_period
 from crmanalytics.errors import DataQualityWarning
 from crmanalytics.sales._common import check_by, small_result, span, with_day_and_period
-from crmanalytics.sales._trend_kernel import benjamini_hochberg, fit_trends
+from crmanalytics.sales._trend_kernel import TrendFit, benjamini_hochberg, fit_trends
 
 __all__ = ["product_trends"]
 
@@ -141,7 +141,8 @@ def product_trends(
     2          B       -0.135  declining
     """
     period = check_period(period)
-    if isinstance(min_periods, bool) or not isinstance(min_periods, int) or min_periods < 3:
+    given: object = min_periods
+    if isinstance(given, bool) or not isinstance(given, int | np.integer) or given < 3:
         raise ValueError(f"min_periods must be an integer >= 3, got {min_periods!r}")
     if measure not in ("revenue", "units"):
         raise ValueError(f"measure must be 'revenue' or 'units', got {measure!r}")
@@ -199,12 +200,10 @@ def trends_table(
     columns += ["periods_with_sales", measure, "growth_rate", "growth_rate_low"]
     columns += ["growth_rate_high", "slope", "std_error", "p_value", "q_value", "trend"]
     complete = (
-        np.array([], dtype=np.int64)
-        if covered is None
-        else covered.periods[~covered.partial]
+        np.array([], dtype=np.int64) if covered is None else covered.periods[~covered.partial]
     )
     if complete.size == 0 or covered is None:
-        _warn(null_rows, 0, 0, 0, min_periods, by)
+        _warn(null_rows=null_rows, few=0, no_sales=0, negative=0, min_periods=min_periods, by=by)
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     lo, hi = int(complete[0]), int(complete[-1])
     inside = frame.filter((nw.col("_p") >= lo) & (nw.col("_p") <= hi))
@@ -213,14 +212,8 @@ def trends_table(
         .group_by(by, "_p")
         .agg(nw.col("_y").sum())
     ).to_pandas()
-    items = pd.Index(pd.unique(sums[by]))
-    row = items.get_indexer(sums[by])
-    col = sums["_p"].to_numpy(dtype=np.int64) - lo
+    items, values, seen = _series(sums, by, lo, hi)
     width = hi - lo + 1
-    values = np.zeros((len(items), width))
-    seen = np.zeros((len(items), width), dtype=bool)
-    values[row, col] = sums["_y"].to_numpy(dtype=np.float64)
-    seen[row, col] = True
     first = np.where(seen.any(axis=1), seen.argmax(axis=1), width)
     mask = np.arange(width)[None, :] >= first[:, None]
     negative = int((values < 0).sum())
@@ -229,21 +222,49 @@ def trends_table(
     few = with_sales < min_periods
     no_sales = ~few & (values.sum(axis=1) <= 0)
     keep = ~few & ~no_sales
-    _warn(null_rows, int(few.sum()), int(no_sales.sum()), negative, min_periods, by)
+    _warn(
+        null_rows=null_rows,
+        few=int(few.sum()),
+        no_sales=int(no_sales.sum()),
+        negative=negative,
+        min_periods=min_periods,
+        by=by,
+    )
 
     fit = fit_trends(values[keep], mask[keep])
-    crit = stats.t.ppf(0.5 + confidence / 2.0, fit.df)
-    q = benjamini_hochberg(fit.p_value)
     out = pd.DataFrame({by: items[keep]})
     if with_name:
-        names_table = collect(
-            frame.group_by(by).agg(nw.col("product_name").max())
-        ).to_pandas()
+        names_table = collect(frame.group_by(by).agg(nw.col("product_name").max())).to_pandas()
         out = out.merge(names_table, on=by, how="left")
     out["first_period"] = covered.starts(first[keep] + lo)
     out["periods"] = mask[keep].sum(axis=1).astype(np.int64)
     out["periods_with_sales"] = with_sales[keep].astype(np.int64)
     out[measure] = (values * mask)[keep].sum(axis=1)
+    out = _fit_columns(out, fit, fdr=fdr, confidence=confidence)
+    out = out.sort_values(["growth_rate", by], ascending=[False, True], kind="stable")
+    return out[columns].reset_index(drop=True)
+
+
+def _series(
+    sums: pd.DataFrame, by: str, lo: int, hi: int
+) -> tuple[pd.Index, np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Items, their per-period values (items x periods lo..hi) and where a row existed."""
+    items = pd.Index(pd.unique(sums[by]))
+    row = items.get_indexer(pd.Index(sums[by]))
+    col = sums["_p"].to_numpy(dtype=np.int64) - lo
+    values = np.zeros((len(items), hi - lo + 1))
+    seen = np.zeros(values.shape, dtype=bool)
+    values[row, col] = sums["_y"].to_numpy(dtype=np.float64)
+    seen[row, col] = True
+    return items, values, seen
+
+
+def _fit_columns(
+    out: pd.DataFrame, fit: TrendFit, *, fdr: float, confidence: float
+) -> pd.DataFrame:
+    """Growth rate with its interval, test, q-value and label."""
+    crit = stats.t.ppf(0.5 + confidence / 2.0, fit.df)
+    q = benjamini_hochberg(fit.p_value)
     out["growth_rate"] = np.expm1(fit.slope)
     out["growth_rate_low"] = np.expm1(fit.slope - crit * fit.std_error)
     out["growth_rate_high"] = np.expm1(fit.slope + crit * fit.std_error)
@@ -257,11 +278,12 @@ def trends_table(
         "rising",
         np.where(significant & (fit.slope < 0), "declining", "flat"),
     )
-    out = out.sort_values(["growth_rate", by], ascending=[False, True], kind="stable")
-    return out[columns].reset_index(drop=True)
+    return out
 
 
-def _warn(null_rows: int, few: int, no_sales: int, negative: int, min_periods: int, by: str) -> None:
+def _warn(
+    *, null_rows: int, few: int, no_sales: int, negative: int, min_periods: int, by: str
+) -> None:
     parts = []
     if few:
         parts.append(f"{few} item(s) with fewer than min_periods={min_periods} periods with sales")
@@ -271,7 +293,7 @@ def _warn(null_rows: int, few: int, no_sales: int, negative: int, min_periods: i
         parts.append(f"{null_rows} row(s) with a null {by!r}")
     if parts:
         warnings.warn(
-            DataQualityWarning("product_trends set aside " + "; ".join(parts)), stacklevel=3
+            DataQualityWarning("product_trends set aside " + "; ".join(parts)), stacklevel=4
         )
     if negative:
         warnings.warn(
@@ -279,7 +301,5 @@ def _warn(null_rows: int, few: int, no_sales: int, negative: int, min_periods: i
                 f"product_trends counted {negative} item-period(s) with negative net value "
                 "(returns exceed sales) as 0"
             ),
-            stacklevel=3,
+            stacklevel=4,
         )
-
-
