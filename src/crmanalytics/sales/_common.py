@@ -27,6 +27,7 @@ __all__ = [
     "check_by",
     "complete_grid",
     "customer_orders",
+    "empty_table",
     "growth",
     "lagged",
     "neighbours",
@@ -299,3 +300,22 @@ def same_keys(keys: Sequence[str], prefix: str) -> nw.Expr:
         both_null = mine.is_null() & theirs.is_null()
         out = out & ((mine == theirs).fill_null(value=False) | both_null)
     return out
+
+
+def empty_table(
+    names: Sequence[str], keys: Sequence[str], *, integers: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The result of a per-period function on an empty input: typed columns, no rows.
+
+    Examples
+    --------
+    >>> from crmanalytics.sales._common import empty_table
+    >>> empty_table(["period", "is_partial", "revenue"], []).dtypes.astype(str).tolist()
+    ['datetime64[us]', 'bool', 'float64']
+    """
+    data: dict[str, Any] = {n: pd.Series([], dtype=np.float64) for n in names}
+    data.update({k: pd.Series([], dtype=object) for k in keys})
+    data.update({n: pd.Series([], dtype=np.int64) for n in integers})
+    data["period"] = pd.Series([], dtype="datetime64[us]")
+    data["is_partial"] = pd.Series([], dtype=bool)
+    return pd.DataFrame(data)[list(names)]

@@ -20,7 +20,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
@@ -32,6 +31,7 @@ from crmanalytics._periods import Period, check_period
 from crmanalytics.sales._common import (
     check_by,
     complete_grid,
+    empty_table,
     lagged,
     neighbours,
     same_keys,
@@ -147,7 +147,9 @@ def bridge_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Dat
     names = [*keys, "period", "is_partial", "revenue", *_COUNTED, "revenue_previous"]
     names += ["retained_change", "customers"] + [f"{c}_customers" for c in _COUNTED]
     if covered is None:
-        return _empty(names, keys)
+        return empty_table(
+            names, keys, integers=[n for n in names if n == "customers" or n.endswith("_customers")]
+        )
     part = [*keys, "customer_id"]
     per_customer = frame.group_by(*part, "_p").agg(nw.col("amount").sum().alias("revenue"))
     # neighbours in (group, customer, period) order; a neighbour of another customer
@@ -210,15 +212,3 @@ def bridge_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Dat
     for c in ["customers", *counts]:
         out[c] = grid[c].to_numpy().astype(np.int64)
     return out[names]
-
-
-def _empty(names: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
-    data: dict[str, Any] = {n: pd.Series([], dtype=np.float64) for n in names}
-    for k in keys:
-        data[k] = pd.Series([], dtype=object)
-    for n in names:
-        if n == "customers" or n.endswith("_customers"):
-            data[n] = pd.Series([], dtype=np.int64)
-    data["period"] = pd.Series([], dtype="datetime64[us]")
-    data["is_partial"] = pd.Series([], dtype=bool)
-    return pd.DataFrame(data)[list(names)]

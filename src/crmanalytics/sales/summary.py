@@ -32,6 +32,7 @@ from crmanalytics.sales._common import (
     check_by,
     complete_grid,
     customer_orders,
+    empty_table,
     growth,
     lagged,
     small_result,
@@ -157,7 +158,7 @@ def summary_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Da
     ]
     covered = span(frame, period)
     if covered is None:
-        return _empty(names, keys)
+        return empty_table(names, keys, integers=())
     per_customer = customer_orders(frame, [*keys, "_p"]).with_columns(
         (nw.col("orders") > 0).cast(nw.Float64).alias("customers")
     )
@@ -191,12 +192,3 @@ def _ratio(top: np.ndarray[Any, Any], bottom: np.ndarray[Any, Any]) -> np.ndarra
     ok = bottom != 0
     out[ok] = top[ok] / bottom[ok]
     return out
-
-
-def _empty(names: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
-    data: dict[str, Any] = {n: pd.Series([], dtype=np.float64) for n in names}
-    for k in keys:
-        data[k] = pd.Series([], dtype=object)
-    data["period"] = pd.Series([], dtype="datetime64[us]")
-    data["is_partial"] = pd.Series([], dtype=bool)
-    return pd.DataFrame(data)[list(names)]
