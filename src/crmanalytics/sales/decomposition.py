@@ -196,8 +196,9 @@ def decomposition_table(
     out["revenue_after"] = table["revenue_after"]
     out["change"] = table["revenue_after"] - table["revenue_before"]
     for m in measures[1:]:
-        out[f"{m}_before"] = table[f"{m}_before"]
-        out[f"{m}_after"] = table[f"{m}_after"]
+        for side in ("before", "after"):
+            values = table[f"{m}_{side}"]
+            out[f"{m}_{side}"] = values if m == "units" else values.astype(np.int64)
     for name, values in parts.items():
         out[name] = values
     return out

@@ -11,9 +11,9 @@ Examples
 ... })
 >>> sales_summary(t)[["period", "revenue", "orders", "revenue_growth"]]
       period  revenue  orders  revenue_growth
-0 2024-01-01     40.0     2.0             NaN
-1 2024-02-01     25.0     1.0          -0.375
-2 2024-03-01     40.0     1.0           0.600
+0 2024-01-01     40.0       2             NaN
+1 2024-02-01     25.0       1          -0.375
+2 2024-03-01     40.0       1           0.600
 """
 
 from __future__ import annotations
@@ -122,9 +122,9 @@ def sales_summary(
     >>> s = sales_summary(t, columns={"customer_id": "client"})
     >>> s[["period", "is_partial", "revenue", "returns", "orders", "average_order_value"]]
           period  is_partial  revenue  returns  orders  average_order_value
-    0 2024-01-01        True     25.0      0.0     1.0                 25.0
-    1 2024-02-01       False      0.0      0.0     0.0                  NaN
-    2 2024-03-01        True     20.0     10.0     1.0                 20.0
+    0 2024-01-01        True     25.0      0.0       1                 25.0
+    1 2024-02-01       False      0.0      0.0       0                  NaN
+    2 2024-03-01        True     20.0     10.0       1                 20.0
     >>> s["revenue_growth"].tolist()  # February has no sales: growth from 0 is null
     [nan, -1.0, nan]
     """
@@ -158,7 +158,7 @@ def summary_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Da
     ]
     covered = span(frame, period)
     if covered is None:
-        return empty_table(names, keys, integers=())
+        return empty_table(names, keys, integers=("orders", "customers"))
     per_customer = customer_orders(frame, [*keys, "_p"]).with_columns(
         (nw.col("orders") > 0).cast(nw.Float64).alias("customers")
     )
@@ -171,7 +171,8 @@ def summary_table(frame: AnyFrame, period: Period, keys: Sequence[str]) -> pd.Da
     out["period"] = covered.starts(index)
     out["is_partial"] = covered.partial[index - covered.periods[0]]
     for m in measures:
-        out[m] = grid[m].to_numpy(dtype=np.float64)
+        counts = m in ("orders", "customers")
+        out[m] = grid[m].to_numpy(dtype=np.float64).astype(np.int64 if counts else np.float64)
     revenue = out["revenue"].to_numpy()
     out["average_order_value"] = _ratio(revenue, out["orders"].to_numpy())
     out["revenue_per_customer"] = _ratio(revenue, out["customers"].to_numpy())
