@@ -116,7 +116,7 @@ def plot_sales_summary(
     if group and data[group].isna().any():
         keys.append(None)
     partial_drawn = False
-    for key in keys:
+    for number, key in enumerate(keys):
         if group is None:
             part = data
         else:
@@ -126,8 +126,8 @@ def plot_sales_summary(
         partial = part["is_partial"].to_numpy(dtype=bool)
         solid = np.where(partial, np.nan, y)
         label = column if group is None else str(key)
-        (line,) = ax.plot(x, solid, marker="o", markersize=4, label=label)
-        color = line.get_color()
+        color = f"C{number % 10}"
+        ax.plot(x, solid, marker="o", markersize=4, label=label, color=color)
         for i in np.flatnonzero(partial):
             neighbour = i + 1 if i == 0 else i - 1
             if 0 <= neighbour < len(y):
