@@ -83,10 +83,26 @@ def test_decomposition_single_and_grouped(transactions):
 def test_product_trends_named(transactions):
     t = transactions[transactions["amount"] > 0]
     t = t.assign(product_name="Item " + t["product_id"])
-    ax = plot_product_trends(product_trends(t, min_periods=6), top=3)
+    trends = product_trends(t, min_periods=6)
+    ax = plot_product_trends(trends, top=3, significant_only=False)
     labels = [x.get_text() for x in ax.get_yticklabels()]
     assert len(labels) == 6
     assert all(" Item P" in label for label in labels)
+
+
+def test_product_trends_significant_only():
+    trends = pd.DataFrame(
+        {
+            "product_id": ["A", "B", "C"],
+            "growth_rate": [0.9, 0.2, -0.1],
+            "growth_rate_low": [-0.5, 0.1, -0.2],
+            "growth_rate_high": [1e40, 0.3, -0.05],
+            "trend": ["flat", "rising", "declining"],
+        }
+    )
+    ax = plot_product_trends(trends)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["B", "C"]
+    assert ax.get_xlim()[1] < 100  # a huge interval does not stretch the axis
 
 
 def test_missing_columns_are_explained():

@@ -84,7 +84,7 @@ def plot_sales_summary(
     group : str, optional
         A ``by`` column of the summary: one line per value.
     last_year : bool, default True
-        Draw ``<column>_last_year`` too, when the summary has it and it is not all null.
+        Draw ``<column>_last_year`` too, when the summary has it for two periods or more.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made otherwise.
 
@@ -143,7 +143,7 @@ def plot_sales_summary(
             )
             partial_drawn = True
         previous = f"{column}_last_year"
-        if last_year and previous in part and part[previous].notna().any():
+        if last_year and previous in part and part[previous].notna().sum() > 1:
             ax.plot(
                 x,
                 part[previous].to_numpy(dtype=float),
@@ -373,13 +373,16 @@ def plot_revenue_decomposition(decomposition: Any, *, by: str | None = None, ax:
     return ax
 
 
-def plot_product_trends(trends: Any, *, top: int = 10, ax: Any = None) -> Any:
+def plot_product_trends(
+    trends: Any, *, top: int = 10, significant_only: bool = True, ax: Any = None
+) -> Any:
     """Growth per period of the fastest rising and declining items, with intervals.
 
     Shows up to ``top`` items from each end of :func:`~crmanalytics.sales.product_trends`
     (highest and lowest ``growth_rate``), coloured by ``trend``, with the interval
     ``growth_rate_low`` .. ``growth_rate_high``. Items are labelled with
-    ``product_name`` when the result has it.
+    ``product_name`` when the result has it. Intervals wider than the axis are cut at
+    its edge.
 
     Parameters
     ----------
@@ -387,6 +390,9 @@ def plot_product_trends(trends: Any, *, top: int = 10, ax: Any = None) -> Any:
         Result of :func:`crmanalytics.sales.product_trends`, any backend.
     top : int, default 10
         Items shown from each end.
+    significant_only : bool, default True
+        Show only items labelled ``"rising"`` or ``"declining"`` (when there are any):
+        the extremes of ``growth_rate`` alone are often noisy items.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made otherwise.
 
@@ -403,7 +409,8 @@ def plot_product_trends(trends: Any, *, top: int = 10, ax: Any = None) -> Any:
     >>> trends = pd.DataFrame({"product_id": ["A", "B"], "growth_rate": [0.2, -0.1],
     ...                        "growth_rate_low": [0.1, -0.2], "growth_rate_high": [0.3, 0.0],
     ...                        "trend": ["rising", "flat"]})
-    >>> [t.get_text() for t in plot_product_trends(trends).get_yticklabels()]
+    >>> ax = plot_product_trends(trends, significant_only=False)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
     ['A', 'B']
     """
     import matplotlib.pyplot as plt
@@ -412,6 +419,8 @@ def plot_product_trends(trends: Any, *, top: int = 10, ax: Any = None) -> Any:
     needed = ["growth_rate", "growth_rate_low", "growth_rate_high", "trend"]
     data = _pandas(trends, needed, "product_trends").sort_values("growth_rate", ascending=False)
     key = next((c for c in data.columns if c not in {*needed} and c != "product_name"), None)
+    if significant_only and (data["trend"] != "flat").any():
+        data = data[data["trend"] != "flat"]
     if len(data) > 2 * top:
         data = data.iloc[list(range(top)) + list(range(len(data) - top, len(data)))]
     labels = []
@@ -429,7 +438,13 @@ def plot_product_trends(trends: Any, *, top: int = 10, ax: Any = None) -> Any:
     low = 100 * data["growth_rate_low"].to_numpy(dtype=float)
     high = 100 * data["growth_rate_high"].to_numpy(dtype=float)
     ax.barh(ys, growth, color=[colors.get(t, _FLAT) for t in data["trend"]], height=0.6)
+    # very wide intervals (items with a poor log-linear fit) are cut at the axis limits
+    left, right = min(0.0, float(growth.min())), max(0.0, float(growth.max()))
+    pad = 0.6 * max(right - left, 1.0)
+    limits = (max(left - pad, -100.0), right + pad)
+    low, high = np.clip(low, *limits), np.clip(high, *limits)
     ax.errorbar(growth, ys, xerr=[growth - low, high - growth], fmt="none", ecolor="0.2", lw=1)
+    ax.set_xlim(limits[0] - 0.02 * pad, limits[1])
     ax.set_yticks(ys, labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0.0, color="0.5", linewidth=0.8)
