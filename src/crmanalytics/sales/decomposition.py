@@ -197,8 +197,8 @@ def decomposition_table(
     out["change"] = table["revenue_after"] - table["revenue_before"]
     for m in measures[1:]:
         for side in ("before", "after"):
-            values = table[f"{m}_{side}"]
-            out[f"{m}_{side}"] = values if m == "units" else values.astype(np.int64)
+            column = table[f"{m}_{side}"]
+            out[f"{m}_{side}"] = column if m == "units" else column.astype(np.int64)
     for name, values in parts.items():
         out[name] = values
     return out
