@@ -196,9 +196,9 @@ def decomposition_table(
     out["revenue_after"] = table["revenue_after"]
     out["change"] = table["revenue_after"] - table["revenue_before"]
     for m in measures[1:]:
-        for side in ("before", "after"):
-            column = table[f"{m}_{side}"]
-            out[f"{m}_{side}"] = column if m == "units" else column.astype(np.int64)
+        for when in ("before", "after"):
+            column = table[f"{m}_{when}"]
+            out[f"{m}_{when}"] = column if m == "units" else column.astype(np.int64)
     for name, values in parts.items():
         out[name] = values
     return out
