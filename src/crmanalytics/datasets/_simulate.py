@@ -21,6 +21,7 @@ from scipy import stats
 
 from crmanalytics._frames import DateLike
 from crmanalytics.datasets._plant_preferences import PlantedPreferences, plant_preferences
+from crmanalytics.datasets._plant_trends import plant_trends
 
 __all__ = [
     "DEFAULT_NPS_MIX",
@@ -182,6 +183,10 @@ class SimulationTruth:
     preferences : PlantedPreferences
         The planted preference groups (favoured categories per group, each
         customer's group) and age bands; see step 9 of :func:`simulate`.
+    rising_products, declining_products : tuple of str
+        Products whose share of purchases was planted to grow 50-fold or fall 20-fold
+        over the window (see ``crmanalytics.datasets._plant_trends``); empty when the
+        catalogue is too small.
 
     Examples
     --------
@@ -200,6 +205,8 @@ class SimulationTruth:
     observation_end: pd.Timestamp
     customers: pd.DataFrame
     preferences: PlantedPreferences | None = None
+    rising_products: tuple[str, ...] = ()
+    declining_products: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -282,7 +289,10 @@ def simulate(
        from ``n_products`` ids ``P001, P002, ...`` with popularity proportional to
        ``1 / rank ** 0.7``. Then each planted pair ``(A, B, N, prob)`` in turn: when a
        purchase of ``A`` is followed by the customer's next purchase within ``N``
-       days, that purchase becomes ``B`` with probability ``prob``.
+       days, that purchase becomes ``B`` with probability ``prob``. Finally three
+       products outside the pairs are made to rise and three to decline
+       (``truth.rising_products``, ``truth.declining_products``): purchases are
+       relabelled, their times and amounts kept.
     5. **Segments.** ``gold`` / ``silver`` / ``bronze`` are the top 20 %, next 30 % and
        bottom 50 % of the *population* distribution of mean spend ``p / nu``
        (fixed cut points from the Gamma quantiles of ``nu``, not sample quantiles).
@@ -432,6 +442,10 @@ def simulate(
 
     # 4. products
     products = _products(streams[2], owner, times, n_products, pairs)
+    catalogue = _product_ids(int(n_products))
+    products, rising, declining = plant_trends(
+        seed, times, products, catalogue=catalogue, duration_days=duration_days, pairs=pairs
+    )
 
     # 5. segments from fixed population cut points of nu (low nu = high spend)
     segment = _segments(nu, gg)
@@ -510,6 +524,8 @@ def simulate(
         observation_end=origin + pd.Timedelta(days=duration_days),
         customers=truth_customers,
         preferences=preferences,
+        rising_products=rising,
+        declining_products=declining,
     )
     return SimulatedData(customers, transactions, interaction_frame, truth)
 

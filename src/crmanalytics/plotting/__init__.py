@@ -18,6 +18,10 @@ plot is drawn, so importing this package costs nothing.
 - ``plot_nps_by``: NPS by group with confidence intervals
 - ``plot_profile``: a customer profile metric by group, with intervals
 - ``plot_segment_heatmap``: preference segments by category (lift or share)
+- ``plot_sales_summary``: revenue (or orders, customers ...) by period, partial periods marked
+- ``plot_revenue_bridge``: waterfall of a period's revenue change (lost, new, reactivated)
+- ``plot_revenue_decomposition``: contributions of customers, frequency and order value
+- ``plot_product_trends``: growth rates of the fastest rising and declining products
 
 Examples
 --------
@@ -46,6 +50,10 @@ _WHERE = {
     "plot_nps_by": "feedback",
     "plot_profile": "profiles",
     "plot_segment_heatmap": "profiles",
+    "plot_sales_summary": "sales",
+    "plot_revenue_bridge": "sales",
+    "plot_revenue_decomposition": "sales",
+    "plot_product_trends": "sales",
 }
 
 __all__ = [  # noqa: RUF022 - grouped by analysis
@@ -63,6 +71,10 @@ __all__ = [  # noqa: RUF022 - grouped by analysis
     "plot_nps_by",
     "plot_profile",
     "plot_segment_heatmap",
+    "plot_sales_summary",
+    "plot_revenue_bridge",
+    "plot_revenue_decomposition",
+    "plot_product_trends",
 ]
 
 
