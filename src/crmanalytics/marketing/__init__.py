@@ -22,7 +22,15 @@ Examples
 ['C01', 'C02', 'C03', 'C04', 'C05', 'C06']
 """
 
+from crmanalytics.marketing.acquisition import acquisition_summary
 from crmanalytics.marketing.campaigns import campaign_performance
+from crmanalytics.marketing.funnels import funnel
 from crmanalytics.marketing.uplift import UpliftResult, campaign_uplift
 
-__all__ = ["UpliftResult", "campaign_performance", "campaign_uplift"]
+__all__ = [
+    "UpliftResult",
+    "acquisition_summary",
+    "campaign_performance",
+    "campaign_uplift",
+    "funnel",
+]
