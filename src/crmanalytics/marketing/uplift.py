@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 import pandas as pd
 
-from crmanalytics._frames import AnyFrame, collect, from_native, lazy_like, validated
+from crmanalytics._frames import collect, from_native, validated
 from crmanalytics._intervals import newcombe_difference, two_proportion_pvalue, welch, z_value
 from crmanalytics._results import ConfidenceInterval
 from crmanalytics.marketing._common import read_window, same_engine
@@ -241,9 +242,10 @@ def campaign_uplift(
     if int(first["n"][0]) == 0:
         raise ValueError(f"campaign_id {campaign_id!r} has no 'campaign_sent' interaction")
     start = first["start"][0]
-    held_out = _control_frame(control, tx, columns)
-    overlap = held_out.join(reached.select("customer_id"), on="customer_id", how="inner")
-    n_overlap = int(collect(overlap.select(nw.len()))[0, 0])
+    reached_ids = set(collect(reached.select("customer_id"))["customer_id"].to_list())
+    wanted = _control_ids(control, columns)
+    held_out = [c for c in wanted if c not in reached_ids]
+    n_overlap = len(wanted) - len(held_out)
     if n_overlap:
         from crmanalytics.errors import DataQualityWarning
 
@@ -254,28 +256,24 @@ def campaign_uplift(
             ),
             stacklevel=2,
         )
-    held_out = held_out.join(reached.select("customer_id"), on="customer_id", how="anti")
-    held_out = held_out.with_columns(nw.lit(start).alias("start"))
-    groups = []
-    for starts in (reached, held_out):
-        outcome = window_outcomes(tx, starts, ["customer_id"], span, coupons=False)
-        flagged = outcome.with_columns((nw.col("purchases") > 0).cast(nw.Int64).alias("hit"))
-        stats = collect(
-            flagged.select(
-                nw.len().alias("n"),
-                nw.col("hit").sum().alias("hits"),
-                nw.col("revenue").mean().alias("mean"),
-                nw.col("revenue").var(ddof=1).alias("var"),
-            )
-        )
-        n = int(stats["n"][0])
-        hits = int(stats["hits"][0] or 0) if n else 0
-        mean = float(stats["mean"][0]) if n else float("nan")
-        var = float(stats["var"][0]) if n > 1 else float("nan")
-        groups.append((n, hits, mean, var))
-    (n1, x1, m1, v1), (n0, x0, m0, v0) = groups
-    if n0 == 0:
+    if not held_out:
         raise ValueError("the control group is empty (after removing reached customers)")
+    outcome = window_outcomes(tx, reached, ["customer_id"], span, coupons=False)
+    flagged = outcome.with_columns((nw.col("purchases") > 0).cast(nw.Int64).alias("hit"))
+    stats = collect(
+        flagged.select(
+            nw.len().alias("n"),
+            nw.col("hit").sum().alias("hits"),
+            nw.col("revenue").mean().alias("mean"),
+            nw.col("revenue").var(ddof=1).alias("var"),
+        )
+    )
+    n1 = int(stats["n"][0])
+    x1 = int(stats["hits"][0] or 0)
+    m1 = float(stats["mean"][0])
+    v1 = float(stats["var"][0]) if n1 > 1 else float("nan")
+    x0, m0, v0 = _control_outcomes(tx, held_out, start, span)
+    n0 = len(held_out)
     low, high = newcombe_difference(x1, n1, x0, n0, confidence)
     diff, (rlow, rhigh), rp = welch((n1, m1, v1), (n0, m0, v0), confidence)
     return UpliftResult(
@@ -300,8 +298,8 @@ def campaign_uplift(
     )
 
 
-def _control_frame(control: Any, like: AnyFrame, columns: Mapping[str, str] | None) -> AnyFrame:
-    """The distinct control ids as a one-column frame in ``like``'s engine."""
+def _control_ids(control: Any, columns: Mapping[str, str] | None) -> list[Any]:
+    """The distinct control ids, in the order given."""
     if isinstance(control, str | bytes) or control is None:
         raise TypeError(
             "control must be a collection of customer ids or a frame with customer_id, "
@@ -320,11 +318,29 @@ def _control_frame(control: Any, like: AnyFrame, columns: Mapping[str, str] | No
         ids = list(dict.fromkeys(control))
     if not ids:
         raise ValueError("control is empty: pass the ids of the customers held out")
-    dtype = like.collect_schema()["customer_id"]
-    lazy = isinstance(like, nw.LazyFrame)
-    backend: Any = like.implementation
-    if lazy:
-        backend = nw.Implementation.POLARS if backend.is_polars() else nw.Implementation.PANDAS
-    small = nw.from_dict({"customer_id": ids}, backend=backend)
-    small = small.with_columns(nw.col("customer_id").cast(dtype))
-    return lazy_like(small, like) if lazy else small
+    return ids
+
+
+def _control_outcomes(
+    tx: Any, ids: list[Any], start: Any, span: pd.Timedelta
+) -> tuple[int, float, float]:
+    """Converted count, mean and variance of window revenue over the control customers.
+
+    The control's purchases in ``(start, start + span]`` are aggregated per customer in
+    the engine and collected; customers without any count as 0.
+    """
+    inside = tx.filter(
+        nw.col("customer_id").is_in(ids),
+        nw.col("timestamp") > nw.lit(start),
+        nw.col("timestamp") <= nw.lit(start) + span.to_pytimedelta(),
+    )
+    per = collect(
+        inside.with_columns((nw.col("amount") > 0).cast(nw.Int64).alias("positive"))
+        .group_by("customer_id")
+        .agg(nw.col("amount").sum().alias("revenue"), nw.col("positive").sum())
+    )
+    revenue = np.zeros(len(ids))
+    revenue[: len(per)] = per["revenue"].to_numpy().astype(np.float64)
+    converted = int((per["positive"].to_numpy() > 0).sum())
+    variance = float(revenue.var(ddof=1)) if len(ids) > 1 else float("nan")
+    return converted, float(revenue.mean()), variance
