@@ -20,7 +20,14 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect, from_native, time_unit_days, to_caller, validated
+from crmanalytics._frames import (
+    TimeUnit,
+    collect,
+    from_native,
+    time_unit_days,
+    to_caller,
+    validated,
+)
 from crmanalytics._intervals import wilson
 from crmanalytics._periods import Period, check_period, period_starts, with_timestamp_period
 from crmanalytics.marketing._common import read_costs, same_engine
@@ -40,6 +47,7 @@ def acquisition_summary(
     purchase_model: Any = None,
     spend_model: Any = None,
     costs: Mapping[Any, float] | Any | None = None,
+    time_unit: TimeUnit | None = None,
     confidence: float = 0.95,
     columns: Mapping[str, str] | None = None,
 ) -> IntoFrameT:
@@ -86,6 +94,9 @@ def acquisition_summary(
     costs : mapping or dataframe, optional
         Acquisition spend per channel over the whole data: ``{channel: cost}`` or a
         frame with the ``by`` column and ``cost``.
+    time_unit : {"D", "W"}, optional
+        The time unit the models were fitted in; by default the purchase model's
+        ``time_unit_``, and days when the model does not know it.
     confidence : float, default 0.95
         Level of the Wilson intervals.
     columns : mapping of str to str, optional
@@ -154,10 +165,17 @@ def acquisition_summary(
             purpose="acquisition_summary",
         )
     firsts = tx.group_by("customer_id").agg(nw.col("timestamp").min().alias("first"))
+    keys = [by]
+    if unit is not None:
+        # on the small per-customer frame: SQL engines plan this much faster than at the end
+        firsts = with_timestamp_period(firsts, "first", unit, "period")
+        keys.append("period")
     at_first = tx.join(firsts, on="customer_id", how="inner").filter(
         nw.col("timestamp") == nw.col("first")
     )
     first_aggs = [nw.col("first").min(), nw.col("amount").sum().alias("first_order_value")]
+    if unit is not None:
+        first_aggs.append(nw.col("period").min())
     if from_tx:
         first_aggs.append(nw.col("channel").min().alias(by))
     per_customer = at_first.group_by("customer_id").agg(*first_aggs)
@@ -167,7 +185,7 @@ def acquisition_summary(
         )
     span = dt.timedelta(days=REPEAT_DAYS)
     later = (
-        tx.join(firsts, on="customer_id", how="inner")
+        tx.join(firsts.select("customer_id", "first"), on="customer_id", how="inner")
         .filter(nw.col("timestamp") > nw.col("first"), nw.col("timestamp") <= nw.col("first") + span)
         .select("customer_id")
         .unique()
@@ -183,12 +201,10 @@ def acquisition_summary(
     )
     if purchase_model is not None:
         per_customer = per_customer.join(
-            _clv(tx, purchase_model, spend_model, last), on="customer_id", how="left"
+            _clv(tx, purchase_model, spend_model, last, time_unit),
+            on="customer_id",
+            how="left",
         )
-    keys = [by]
-    if unit is not None:
-        per_customer = with_timestamp_period(per_customer, "first", unit, "period")
-        keys.append("period")
     aggregations = [
         nw.len().alias("new_customers"),
         nw.col("first_order_value").mean(),
@@ -241,11 +257,13 @@ def _finish(
     return result
 
 
-def _clv(tx: Any, purchase_model: Any, spend_model: Any, last: Any) -> Any:
+def _clv(
+    tx: Any, purchase_model: Any, spend_model: Any, last: Any, time_unit: TimeUnit | None
+) -> Any:
     """Predicted 12-month CLV per customer, through the value package's public API."""
     from crmanalytics.value import customer_lifetime_value, customer_summary
 
-    unit = getattr(purchase_model, "time_unit_", None) or "D"
+    unit: TimeUnit = time_unit or getattr(purchase_model, "time_unit_", None) or "D"
     summary = customer_summary(tx, observation_end=last, time_unit=unit)
     value = customer_lifetime_value(
         summary,
