@@ -100,8 +100,8 @@ def churn_drivers(
 
     **Together.** An L2-regularised logistic regression (scikit-learn's
     ``LogisticRegression(C=regularization)``) of the label on all features: numeric
-    features standardised (missing values set to the mean, i.e. 0), categorical ones
-    one-hot encoded (then standardised too). A coefficient is the change in the
+    and boolean features standardised (missing values set to the mean, i.e. 0),
+    other categorical ones one-hot encoded (then standardised too). A coefficient is the change in the
     log-odds of churn per standard deviation of the feature, *holding the others
     fixed*, so features that only echo another (spend and orders) share the effect.
     Intervals are percentile bootstrap intervals over ``n_bootstrap`` resamples of
@@ -344,7 +344,9 @@ def _design(
     owners: list[str] = []
     for name in features:
         values = data[name]
-        if univariate[name][0] == "numeric" and _is_numeric(values):
+        if pd.api.types.is_bool_dtype(values) or (
+            univariate[name][0] == "numeric" and _is_numeric(values)
+        ):
             raw = values.astype(np.float64).to_numpy()
             blocks.append(raw[:, None])
             owners.append(name)
@@ -368,7 +370,7 @@ def _fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], c: float) -> np
 
     if x.shape[1] == 0:
         return np.zeros(0)
-    model = LogisticRegression(C=c, max_iter=2000)
+    model = LogisticRegression(C=c, tol=1e-6, max_iter=5000)
     model.fit(x, y.astype(np.int64))
     return np.asarray(model.coef_[0], dtype=np.float64)
 
