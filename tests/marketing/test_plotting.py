@@ -64,7 +64,6 @@ def test_funnel_acquisition_and_drivers_figures(sim) -> None:
                          p_alive=False)  # fmt: skip
     result = churn_drivers(data, n_bootstrap=10)
     ax = plot_churn_drivers(result, top=5)
-    assert [t.get_text() for t in ax.get_yticklabels()][::-1] == result.drivers["feature"].head(
-        5
-    ).tolist()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == result.drivers["feature"].head(5).tolist()
     plt.close("all")
