@@ -30,8 +30,7 @@ def random_tables(seed: int, n_customers: int = 30) -> tuple[pd.DataFrame, pd.Da
     tx = pd.DataFrame(
         {
             "customer_id": rng.integers(0, n_customers, n_tx),
-            "timestamp": START
-            + pd.to_timedelta(rng.integers(0, 150 * 24 * 60, n_tx), unit="min"),
+            "timestamp": START + pd.to_timedelta(rng.integers(0, 150 * 24 * 60, n_tx), unit="min"),
             "amount": np.round(rng.normal(30.0, 25.0, n_tx), 2),
             "channel": rng.choice(["web", "store"], n_tx),
             "coupon_code": np.where(rng.uniform(size=n_tx) < 0.2, "SAVE", None),

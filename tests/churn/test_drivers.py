@@ -58,7 +58,8 @@ def test_buckets_equal_brute_force(seed: int, n_buckets: int) -> None:
         mine = d["spend"].notna() & (codes == j)
         row = spend.iloc[j]
         assert (row["lower"], row["upper"]) == (edges[j], edges[j + 1])
-        assert row["customers"] == mine.sum() and row["churned"] == y[mine].sum()
+        assert row["customers"] == mine.sum()
+        assert row["churned"] == y[mine].sum()
         assert (row["churn_rate_low"], row["churn_rate_high"]) == pytest.approx(
             wilson(y[mine].sum(), mine.sum())
         )

@@ -14,7 +14,12 @@ from scipy import stats
 
 from crmanalytics.datasets import simulate
 from crmanalytics.marketing import acquisition_summary
-from crmanalytics.value import BetaGeoModel, GammaGammaModel, customer_lifetime_value, customer_summary
+from crmanalytics.value import (
+    BetaGeoModel,
+    GammaGammaModel,
+    customer_lifetime_value,
+    customer_summary,
+)
 
 Z = stats.norm.ppf(0.975)
 
@@ -35,7 +40,9 @@ def oracle(tx: pd.DataFrame, channel_of: dict | None, period: str | None, costs:
         first = mine["timestamp"].min()
         at_first = mine[mine["timestamp"] == first]
         channel = channel_of[customer] if channel_of else min(at_first["channel"])
-        later = mine[(mine["timestamp"] > first) & (mine["timestamp"] <= first + pd.Timedelta(days=90))]
+        later = mine[
+            (mine["timestamp"] > first) & (mine["timestamp"] <= first + pd.Timedelta(days=90))
+        ]
         observed = first + pd.Timedelta(days=90) <= last
         rows.append({
             "channel": channel,
@@ -47,8 +54,8 @@ def oracle(tx: pd.DataFrame, channel_of: dict | None, period: str | None, costs:
     per = pd.DataFrame(rows)
     keys = ["channel", "period"] if period else ["channel"]
     out = []
-    for key, group in per.groupby(keys):
-        key = key if isinstance(key, tuple) else (key,)
+    for raw_key, group in per.groupby(keys):
+        key = raw_key if isinstance(raw_key, tuple) else (raw_key,)
         n_obs, n_rep = group["observed"].sum(), group["repeated"].sum()
         low, high = wilson(n_rep, n_obs)
         out.append({
@@ -89,9 +96,11 @@ def test_equals_brute_force_from_first_purchase_channel(seed: int, period: str |
 
 def test_channel_from_customers_columns_and_parity(backend: str) -> None:
     _, tx = random_tables(7)
-    customers = pd.DataFrame({"customer_id": range(30),
-                              "source": np.where(np.arange(30) % 3 == 0, "ads", "seo")})
-    expected = oracle(tx, dict(zip(customers["customer_id"], customers["source"])), "M", None)
+    customers = pd.DataFrame(
+        {"customer_id": range(30), "source": np.where(np.arange(30) % 3 == 0, "ads", "seo")}
+    )
+    channels = dict(zip(customers["customer_id"], customers["source"], strict=True))
+    expected = oracle(tx, channels, "M", None)
     expected = expected.rename(columns={"channel": "acquisition_channel"})
     cust = customers.rename(columns={"source": "acquisition_channel"})
     t, c = convert_pair(tx.rename(columns={"customer_id": "who"}),
@@ -120,9 +129,10 @@ def test_planted_acquisition_is_recovered(sim) -> None:
     summary = customer_summary(sim.transactions, time_unit="W")
     bg = BetaGeoModel().fit(summary)
     gg = GammaGammaModel().fit(summary[summary["frequency"] > 0])
-    got = acquisition_summary(sim.transactions, sim.customers, period=None,
-                              purchase_model=bg, spend_model=gg, time_unit="W",
-                              costs=truth["cost"].to_dict()).set_index("acquisition_channel")  # fmt: skip
+    got = acquisition_summary(
+        sim.transactions, sim.customers, period=None, purchase_model=bg, spend_model=gg,
+        time_unit="W", costs=truth["cost"].to_dict(),
+    ).set_index("acquisition_channel")  # fmt: skip
     assert (got["new_customers"] == truth["customers"]).all()
     np.testing.assert_allclose(got["cac"], truth["cost_per_customer"])
     for channel, row in truth.iterrows():
@@ -130,7 +140,8 @@ def test_planted_acquisition_is_recovered(sim) -> None:
         se = np.sqrt(row["repeat_90d"] * (1 - row["repeat_90d"]) / n)
         assert abs(got.loc[channel, "repeat_rate_90d"] - row["repeat_90d"]) < 4 * se, channel
     # the planted ordering of channel quality shows in the predicted value
-    assert got["clv"].idxmax() == "referral" and got["clv"].idxmin() == "social"
+    assert got["clv"].idxmax() == "referral"
+    assert got["clv"].idxmin() == "social"
     # clv is the mean of the value package's own prediction per channel
     last = sim.transactions["timestamp"].max()
     s = customer_summary(sim.transactions, observation_end=last, time_unit="W")

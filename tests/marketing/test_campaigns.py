@@ -6,16 +6,17 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 from backends import convert_pair, to_pandas
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from marketing_tables import random_tables
 from scipy import stats
 
 from crmanalytics.datasets import simulate
 from crmanalytics.errors import DataQualityWarning, SchemaError
 from crmanalytics.marketing import campaign_performance, campaign_uplift
-from marketing_tables import random_tables
 
 Z = stats.norm.ppf(0.975)
 
@@ -27,7 +28,9 @@ def wilson(x: float, n: float) -> tuple[float, float]:
     return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
-def oracle(inter: pd.DataFrame, tx: pd.DataFrame, window: pd.Timedelta, costs: dict) -> pd.DataFrame:
+def oracle(
+    inter: pd.DataFrame, tx: pd.DataFrame, window: pd.Timedelta, costs: dict
+) -> pd.DataFrame:
     rows = []
     sent = inter[inter["kind"] == "campaign_sent"]
     for campaign, group in sent.groupby("campaign_id"):
@@ -128,10 +131,9 @@ def test_columns_mapping_and_errors() -> None:
         campaign_performance(inter.drop(columns="campaign_id"), tx)
     with pytest.raises(ValueError, match="window"):
         campaign_performance(inter, tx, window=-1)
+    polars_tx = pl.from_pandas(tx)
     with pytest.raises(TypeError, match="same kind of frame"):
-        import polars as pl
-
-        campaign_performance(inter, pl.from_pandas(tx))
+        campaign_performance(inter, polars_tx)
 
 
 # ------------------------------------------------------------------ uplift
@@ -227,8 +229,10 @@ def test_planted_uplift_is_recovered(sim) -> None:
         r = campaign_uplift(sim.interactions, sim.transactions, campaign_id=campaign,
                             control=control, window=30)  # fmt: skip
         planted = truth.loc[campaign]
-        se = np.sqrt(r.conversion_rate_reached * (1 - r.conversion_rate_reached) / r.reached
-                     + r.conversion_rate_control * (1 - r.conversion_rate_control) / r.control)
+        se = np.sqrt(
+            r.conversion_rate_reached * (1 - r.conversion_rate_reached) / r.reached
+            + r.conversion_rate_control * (1 - r.conversion_rate_control) / r.control
+        )
         assert abs(r.conversion_uplift - planted["conversion_uplift"]) < 4 * se
         assert r.conversion_uplift_interval.contains(planted["conversion_uplift"]) or (
             abs(r.conversion_uplift - planted["conversion_uplift"]) < 4 * se

@@ -98,7 +98,10 @@ def test_by_group_columns_and_parity(backend: str) -> None:
         mine = first.loc[first["channel"] == group, "customer_id"]
         sub = oracle(inter[inter["customer_id"].isin(mine)], tx, ["page_view", "cart", "purchase"],
                      pd.Timedelta(days=10))  # fmt: skip
-        check(expected[expected["channel"] == group].drop(columns="channel").reset_index(drop=True), sub)
+        check(
+            expected[expected["channel"] == group].drop(columns="channel").reset_index(drop=True),
+            sub,
+        )
     i, t = convert_pair(inter.rename(columns={"kind": "what"}), tx, backend)
     got = to_pandas(funnel(i, t, window="10D", by="channel", columns={"kind": "what"}))
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)

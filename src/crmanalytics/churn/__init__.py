@@ -30,8 +30,8 @@ from crmanalytics.churn.retention import cohort_retention
 __all__ = [
     "ChurnDrivers",
     "ChurnEvaluation",
-    "churn_drivers",
     "churn_dataset",
+    "churn_drivers",
     "churn_labels",
     "churn_probability",
     "churn_rate",

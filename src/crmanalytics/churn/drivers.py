@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -101,7 +100,8 @@ def churn_drivers(
     **Together.** An L2-regularised logistic regression (scikit-learn's
     ``LogisticRegression(C=regularization)``) of the label on all features: numeric
     and boolean features standardised (missing values set to the mean, i.e. 0),
-    other categorical ones one-hot encoded (then standardised too). A coefficient is the change in the
+    other categorical ones one-hot encoded (then standardised too). A coefficient is
+    the change in the
     log-odds of churn per standard deviation of the feature, *holding the others
     fixed*, so features that only echo another (spend and orders) share the effect.
     Intervals are percentile bootstrap intervals over ``n_bootstrap`` resamples of
@@ -293,7 +293,10 @@ def _buckets(
         kind = "numeric" if _is_numeric(values) else "categorical"
         levels = sorted(values.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
         lookup = {level: j for j, level in enumerate(levels)}
-        codes = np.array([lookup.get(v, 0) for v in values.where(~missing, levels[0] if levels else None)], dtype=np.int64)
+        codes = np.array(
+            [lookup.get(v, 0) for v in values.where(~missing, levels[0] if levels else None)],
+            dtype=np.int64,
+        )
         table = [
             (str(level), float(level) if kind == "numeric" else np.nan,
              float(level) if kind == "numeric" else np.nan)
@@ -305,7 +308,7 @@ def _buckets(
     return kind, codes, table
 
 
-def _effect(
+def _effect(  # noqa: PLR0917
     kind: str,
     values: pd.Series,
     y: npt.NDArray[np.float64],
@@ -320,7 +323,9 @@ def _effect(
         x = values.astype(np.float64).to_numpy()[known]
         yy = y[known]
         effect = (
-            float(np.corrcoef(x, yy)[0, 1]) if x.size > 1 and x.std() > 0 and yy.std() > 0 else np.nan
+            float(np.corrcoef(x, yy)[0, 1])
+            if x.size > 1 and x.std() > 0 and yy.std() > 0
+            else np.nan
         )
         difference = float(rate[real[-1]] - rate[real[0]]) if real else np.nan
         return effect, "point_biserial", difference
@@ -347,13 +352,14 @@ def _design(
         if pd.api.types.is_bool_dtype(values) or (
             univariate[name][0] == "numeric" and _is_numeric(values)
         ):
-            raw = values.astype(np.float64).to_numpy()
+            raw = np.asarray(values.astype(np.float64).to_numpy(), dtype=np.float64)
             blocks.append(raw[:, None])
             owners.append(name)
         else:
             labels = values.astype(object).where(values.notna(), _MISSING)
             for level in sorted({str(v) for v in labels}):
-                blocks.append((labels.astype(str) == level).to_numpy(dtype=np.float64)[:, None])
+                hot = np.asarray((labels.astype(str) == level).to_numpy(), dtype=np.float64)
+                blocks.append(hot[:, None])
                 owners.append(name)
     matrix = np.hstack(blocks) if blocks else np.empty((len(data), 0))
     mean = np.nanmean(matrix, axis=0) if matrix.size else np.zeros(0)
@@ -364,7 +370,9 @@ def _design(
     return standardised, [o for o, k in zip(owners, keep, strict=True) if k]
 
 
-def _fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], c: float) -> npt.NDArray[np.float64]:
+def _fit(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], c: float
+) -> npt.NDArray[np.float64]:
     """Coefficients of an L2-regularised logistic regression with an intercept."""
     from sklearn.linear_model import LogisticRegression
 

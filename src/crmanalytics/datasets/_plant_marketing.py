@@ -141,9 +141,8 @@ def plant_marketing(
     )
     customers = customers.copy()
     channel, acquisition = _acquisition(acquisition_rng, lam)
-    customers["acquisition_channel"] = pd.array(
-        channel, dtype=customers["acquisition_channel"].dtype
-    )
+    string_dtype: Any = customers["acquisition_channel"].dtype
+    customers["acquisition_channel"] = pd.array(channel, dtype=string_dtype)
     kept, controls, uplift = _holdouts(control_rng, interactions, transactions)
     carts = _carts(cart_rng, interactions, transactions, origin, observation_end)
     combined = pd.concat([kept, carts], ignore_index=True)
@@ -208,10 +207,9 @@ def _holdouts(
             delta, p0 = 0.0, q
             chance = np.full(who.size, share)
         held = who[rng.uniform(size=who.size) < chance]
-        drop |= (
-            (interactions["campaign_id"] == campaign).fillna(False).to_numpy(dtype=bool)
-            & interactions["customer_id"].isin(held).to_numpy()
-        )
+        drop |= (interactions["campaign_id"] == campaign).fillna(False).to_numpy(
+            dtype=bool
+        ) & interactions["customer_id"].isin(held).to_numpy()
         controls.append(pd.DataFrame({"campaign_id": campaign, "customer_id": held}))
         mean_revenue = float(revenue.mean()) if len(revenue) else 0.0
         rows.append(
@@ -254,7 +252,9 @@ def _carts(
     """Cart events after some page views and before every purchase."""
     views = interactions[interactions["kind"] == "page_view"]
     follows = rng.uniform(size=len(views)) < CART_RATE
-    after = views["timestamp"].to_numpy()[follows] + _delays(rng, int(follows.sum()), _CART_AFTER_VIEW)
+    after = views["timestamp"].to_numpy()[follows] + _delays(
+        rng, int(follows.sum()), _CART_AFTER_VIEW
+    )
     view_channel = views["channel"].to_numpy()[follows]
     before = transactions["timestamp"].to_numpy() - _delays(
         rng, len(transactions), _CART_BEFORE_PURCHASE
@@ -268,15 +268,16 @@ def _carts(
     )
     channel = np.concatenate([view_channel.astype(object), purchase_channel.astype(object)])
     size = int(keep.sum())
+    dtypes: dict[str, Any] = dict(interactions.dtypes)
     frame = pd.DataFrame(
         {
-            "customer_id": owner[keep].astype(interactions["customer_id"].dtype),
+            "customer_id": owner[keep].astype(dtypes["customer_id"]),
             "timestamp": pd.DatetimeIndex(stamp[keep]),
-            "kind": pd.array(["cart"] * size, dtype=interactions["kind"].dtype),
-            "channel": pd.array(channel[keep].tolist(), dtype=interactions["channel"].dtype),
-            "campaign_id": pd.array([None] * size, dtype=interactions["campaign_id"].dtype),
+            "kind": pd.array(["cart"] * size, dtype=dtypes["kind"]),
+            "channel": pd.array(channel[keep].tolist(), dtype=dtypes["channel"]),
+            "campaign_id": pd.array([None] * size, dtype=dtypes["campaign_id"]),
             "score": np.full(size, np.nan),
-            "text": pd.array([None] * size, dtype=interactions["text"].dtype),
+            "text": pd.array([None] * size, dtype=dtypes["text"]),
         }
     )
     return frame.sort_values("timestamp", kind="stable")

@@ -52,7 +52,7 @@ def read_window(window: object, name: str = "window") -> pd.Timedelta:
             raise ValueError(f"{name}: cannot read {window!r} as a time span ('30D')") from exc
     else:
         raise TypeError(f"{name} must be a timedelta, a string like '30D' or days, got {window!r}")
-    if pd.isna(span) or span <= pd.Timedelta(0):
+    if not span > pd.Timedelta(0):  # NaT compares False too
         raise ValueError(f"{name} must be a positive time span, got {window!r}")
     return span
 
@@ -73,7 +73,7 @@ def same_engine(first: AnyFrame, second: AnyFrame, names: tuple[str, str]) -> No
     TypeError: interactions and transactions must be the same kind of frame ...
     """
     lazy = (isinstance(first, nw.LazyFrame), isinstance(second, nw.LazyFrame))
-    if first.implementation is not second.implementation or lazy[0] != lazy[1]:
+    if (first.implementation, lazy[0]) != (second.implementation, lazy[1]):
         raise TypeError(
             f"{names[0]} and {names[1]} must be the same kind of frame (got "
             f"{first.implementation}{' lazy' * lazy[0]} and "
@@ -82,7 +82,9 @@ def same_engine(first: AnyFrame, second: AnyFrame, names: tuple[str, str]) -> No
         )
 
 
-def read_costs(costs: object, key: str, *, columns: Mapping[str, str] | None = None) -> dict[Any, float]:
+def read_costs(
+    costs: object, key: str, *, columns: Mapping[str, str] | None = None
+) -> dict[Any, float]:
     """Costs per key from a mapping or from a frame with ``key`` and ``cost`` columns.
 
     Keys repeated in a frame are summed.

@@ -87,7 +87,8 @@ def window_outcomes(
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03"])}))
     >>> s = nw.from_native(pd.DataFrame({"customer_id": [1],
     ...     "start": pd.to_datetime(["2024-01-01"])}))
-    >>> window_outcomes(t, s, ["customer_id"], pd.Timedelta(days=7), coupons=False)["revenue"].to_list()
+    >>> out = window_outcomes(t, s, ["customer_id"], pd.Timedelta(days=7), coupons=False)
+    >>> out["revenue"].to_list()
     [7.0]
     """
     span = window.to_pytimedelta()

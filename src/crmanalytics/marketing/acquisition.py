@@ -143,8 +143,10 @@ def acquisition_summary(
     unit = check_period(period) if period is not None else None
     if (purchase_model is None) != (spend_model is None):
         raise ValueError("pass both purchase_model and spend_model (or neither) for clv")
-    tx = validated(transactions, "transactions", columns=columns, purpose="acquisition_summary")
-    cust = None
+    tx: Any = validated(
+        transactions, "transactions", columns=columns, purpose="acquisition_summary"
+    )
+    cust: Any = None
     if customers is not None:
         cust = validated(customers, "customers", columns=columns, purpose="acquisition_summary")
         same_engine(tx, cust, ("transactions", "customers"))
@@ -186,7 +188,9 @@ def acquisition_summary(
     span = dt.timedelta(days=REPEAT_DAYS)
     later = (
         tx.join(firsts.select("customer_id", "first"), on="customer_id", how="inner")
-        .filter(nw.col("timestamp") > nw.col("first"), nw.col("timestamp") <= nw.col("first") + span)
+        .filter(
+            nw.col("timestamp") > nw.col("first"), nw.col("timestamp") <= nw.col("first") + span
+        )
         .select("customer_id")
         .unique()
         .with_columns(nw.lit(1).cast(nw.Int64).alias("repeated"))
@@ -217,7 +221,7 @@ def acquisition_summary(
     return to_caller(_finish(totals, by, unit, costs, confidence, columns), transactions)
 
 
-def _finish(
+def _finish(  # noqa: PLR0917
     totals: nw.DataFrame[Any],
     by: str,
     unit: Period | None,

@@ -178,9 +178,7 @@ def _counts(
         present = {v for v in labels if v is not None}
         groups = sorted(present, key=str) + ([None] if len(present) < len(set(labels)) else [])
     label_array = np.array(labels, dtype=object)
-    gap_arrays = [
-        table[f"gap{k}"].to_numpy().astype(np.float64) for k in range(1, len(names))
-    ]
+    gap_arrays = [table[f"gap{k}"].to_numpy().astype(np.float64) for k in range(1, len(names))]
     rows: dict[str, list[Any]] = {
         key: []
         for key in (

@@ -135,7 +135,7 @@ def plot_uplift(results: Any, *, metric: str = "conversion", ax: Any = None) -> 
         if metric == "conversion"
         else "uplift in revenue per customer"
     )
-    ax.set_title(f"reached vs control, {int(round(items[0].confidence * 100))}% intervals")
+    ax.set_title(f"reached vs control, {round(items[0].confidence * 100)}% intervals")
     return ax
 
 
@@ -218,7 +218,9 @@ def plot_acquisition(summary: Any, *, metric: str = "new_customers", ax: Any = N
     >>> plot_acquisition(s).get_ylabel()
     'new customers'
     """
-    import matplotlib.dates as mdates
+    import matplotlib.dates
+
+    mdates: Any = matplotlib.dates
 
     frame = _pandas(summary)
     if "period" not in frame:
@@ -226,8 +228,8 @@ def plot_acquisition(summary: Any, *, metric: str = "new_customers", ax: Any = N
     channel = frame.columns[0]
     ax = _new_axes(ax, (7.5, 4.0))
     last = frame["period"].max()
-    for name, group in frame.groupby(channel, sort=True):
-        group = group.sort_values("period")
+    for name, unsorted in frame.groupby(channel, sort=True):
+        group = unsorted.sort_values("period")
         values = group[metric].to_numpy(dtype=float)
         stamps = group["period"].to_numpy()
         complete = group["period"] < last
