@@ -1,9 +1,10 @@
-"""Random canonical interactions and transactions for the marketing tests."""
+"""Random canonical tables and the hand Wilson formula for the marketing and churn tests."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 START = pd.Timestamp("2024-01-01")
 
@@ -37,3 +38,14 @@ def random_tables(seed: int, n_customers: int = 30) -> tuple[pd.DataFrame, pd.Da
         }
     )
     return inter, tx
+
+
+def wilson(x: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval by its textbook formula (NaN for n = 0)."""
+    if n == 0:
+        return np.nan, np.nan
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    p = x / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return max(centre - half, 0.0), min(centre + half, 1.0)

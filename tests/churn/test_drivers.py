@@ -9,21 +9,13 @@ import pytest
 from backends import convert, to_pandas
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from marketing_tables import wilson
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
 
 from crmanalytics.churn import churn_dataset, churn_drivers
 from crmanalytics.datasets import simulate
 from crmanalytics.errors import SchemaError
-
-Z = stats.norm.ppf(0.975)
-
-
-def wilson(x: float, n: float) -> tuple[float, float]:
-    p = x / n
-    centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
-    half = Z / (1 + Z**2 / n) * np.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2))
-    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def make(seed: int, n: int = 300) -> pd.DataFrame:

@@ -9,22 +9,10 @@ import pytest
 from backends import convert_pair, to_pandas
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from marketing_tables import random_tables
-from scipy import stats
+from marketing_tables import random_tables, wilson
 
 from crmanalytics.datasets import simulate
 from crmanalytics.marketing import funnel
-
-Z = stats.norm.ppf(0.975)
-
-
-def wilson(x: float, n: float) -> tuple[float, float]:
-    if n == 0:
-        return np.nan, np.nan
-    p = x / n
-    centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
-    half = Z / (1 + Z**2 / n) * np.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2))
-    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def oracle(inter, tx, steps, window):

@@ -17,9 +17,9 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from crmanalytics._frames import AnyFrame, collect, from_native
+from crmanalytics._frames import AnyFrame, collect, from_native, validated
 
-__all__ = ["read_costs", "read_window", "same_engine"]
+__all__ = ["campaign_tables", "read_costs", "read_window", "same_engine"]
 
 
 def read_window(window: object, name: str = "window") -> pd.Timedelta:
@@ -80,6 +80,32 @@ def same_engine(first: AnyFrame, second: AnyFrame, names: tuple[str, str]) -> No
             f"{second.implementation}{' lazy' * lazy[1]}); convert one (for DuckDB, use one "
             "connection)"
         )
+
+
+def campaign_tables(
+    interactions: Any, transactions: Any, columns: Mapping[str, str] | None, purpose: str
+) -> tuple[Any, Any]:
+    """The one way in for the campaign functions: both tables, validated.
+
+    Interactions (with ``campaign_id``) and transactions are validated with the same
+    mapping and checked to live in one engine.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics.marketing._common import campaign_tables
+    >>> i = pd.DataFrame({"customer_id": [1], "timestamp": ["2024-01-01"],
+    ...                   "kind": ["campaign_sent"], "campaign_id": ["A"]})
+    >>> t = pd.DataFrame({"customer_id": [1], "timestamp": ["2024-01-02"], "amount": [5]})
+    >>> [f.columns[:2] for f in campaign_tables(i, t, None, "example")]
+    [['customer_id', 'timestamp'], ['customer_id', 'timestamp']]
+    """
+    inter = validated(
+        interactions, "interactions", columns=columns, needs=["campaign_id"], purpose=purpose
+    )
+    tx = validated(transactions, "transactions", columns=columns, purpose=purpose)
+    same_engine(inter, tx, ("interactions", "transactions"))
+    return inter, tx
 
 
 def read_costs(

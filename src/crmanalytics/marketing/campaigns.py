@@ -27,9 +27,9 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect, to_caller, validated
+from crmanalytics._frames import collect, to_caller
 from crmanalytics._intervals import wilson
-from crmanalytics.marketing._common import read_costs, read_window, same_engine
+from crmanalytics.marketing._common import campaign_tables, read_costs, read_window
 from crmanalytics.marketing._outcomes import first_sends, responders, window_outcomes
 
 __all__ = ["DEFAULT_WINDOW", "campaign_performance"]
@@ -132,15 +132,7 @@ def campaign_performance(
     0          0.333              0.061               0.792
     """
     span = read_window(window)
-    inter = validated(
-        interactions,
-        "interactions",
-        columns=columns,
-        needs=["campaign_id"],
-        purpose="campaign_performance",
-    )
-    tx = validated(transactions, "transactions", columns=columns, purpose="campaign_performance")
-    same_engine(inter, tx, ("interactions", "transactions"))
+    inter, tx = campaign_tables(interactions, transactions, columns, "campaign_performance")
     coupons = "coupon_code" in tx.collect_schema().names()
     keys = ["campaign_id", "customer_id"]
     outcomes = window_outcomes(tx, first_sends(inter), keys, span, coupons=coupons)

@@ -27,7 +27,7 @@ import pandas as pd
 from crmanalytics._frames import collect, from_native, validated
 from crmanalytics._intervals import newcombe_difference, two_proportion_pvalue, welch, z_value
 from crmanalytics._results import ConfidenceInterval
-from crmanalytics.marketing._common import read_window, same_engine
+from crmanalytics.marketing._common import campaign_tables, read_window
 from crmanalytics.marketing._outcomes import first_sends, window_outcomes
 from crmanalytics.marketing.campaigns import DEFAULT_WINDOW
 
@@ -228,15 +228,7 @@ def campaign_uplift(
     """
     z_value(confidence)
     span = read_window(window)
-    inter = validated(
-        interactions,
-        "interactions",
-        columns=columns,
-        needs=["campaign_id"],
-        purpose="campaign_uplift",
-    )
-    tx = validated(transactions, "transactions", columns=columns, purpose="campaign_uplift")
-    same_engine(inter, tx, ("interactions", "transactions"))
+    inter, tx = campaign_tables(interactions, transactions, columns, "campaign_uplift")
     reached = first_sends(inter, campaign_id).drop("campaign_id")
     first = collect(reached.select(nw.col("start").min(), nw.len().alias("n")))
     if int(first["n"][0]) == 0:
