@@ -87,8 +87,7 @@ def funnel(
     Notes
     -----
     The step times are found in the caller's engine; one row per customer entering
-    the funnel (group, step times as gaps in seconds) is collected for the counts and
-    medians.
+    the funnel (group and step times) is collected for the counts and medians.
 
     Examples
     --------
@@ -152,16 +151,17 @@ def funnel(
             .group_by("customer_id")
             .agg(nw.col("timestamp").min().alias("now"))
         )
-        reached = (
-            reached.join(hit, on="customer_id", how="left")
-            .with_columns(
-                (nw.col("now") - nw.col("previous")).dt.total_seconds().alias(f"gap{k}"),
-                nw.col("now").alias("previous"),
-            )
-            .drop("now")
+        reached = reached.join(hit, on="customer_id", how="left").with_columns(
+            nw.col("now").alias(f"t{k}"), nw.col("now").alias("previous")
         )
-    gaps = [f"gap{k}" for k in range(1, len(names))]
-    table = collect(reached.select(*([by] if by is not None else []), *gaps))
+        reached = reached.drop("now")
+    steps = ["t0", *(f"t{k}" for k in range(1, len(names)))]
+    table = collect(reached.select(*([by] if by is not None else []), *steps))
+    # gaps on the collected per-customer frame: not every engine subtracts datetimes
+    micros = [nw.col(t).dt.timestamp("us").cast(nw.Float64) for t in steps]
+    table = table.with_columns(
+        ((micros[k] - micros[k - 1]) / 1e6).alias(f"gap{k}") for k in range(1, len(names))
+    )
     return to_caller(_counts(table, names, by, confidence), interactions)
 
 
