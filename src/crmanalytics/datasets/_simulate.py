@@ -22,6 +22,7 @@ from scipy import stats
 from crmanalytics._frames import DateLike
 from crmanalytics.datasets._plant_preferences import PlantedPreferences, plant_preferences
 from crmanalytics.datasets._plant_trends import plant_trends
+from crmanalytics.datasets._plant_marketing import plant_marketing
 
 __all__ = [
     "DEFAULT_NPS_MIX",
@@ -187,6 +188,19 @@ class SimulationTruth:
         Products whose share of purchases was planted to grow 50-fold or fall 20-fold
         over the window (see ``crmanalytics.datasets._plant_trends``); empty when the
         catalogue is too small.
+    acquisition : pandas.DataFrame
+        Per ``acquisition_channel``: ``customers``, ``cost_per_customer`` (the planted
+        acquisition cost), ``cost`` and ``repeat_90d`` (expected share buying again
+        within 90 days of the first purchase). See step 10 of :func:`simulate`.
+    campaign_controls : pandas.DataFrame
+        The customers held out of each campaign (``campaign_id``, ``customer_id``).
+    campaign_uplift : pandas.DataFrame
+        Per campaign: ``first_send``, ``window_days``, ``control_share``, the planted
+        30-day conversion rates ``conversion_rate_control`` and
+        ``conversion_rate_reached``, ``conversion_uplift`` and ``revenue_uplift`` (per
+        customer).
+    cart_rate : float
+        Probability that a page view is followed by a ``cart`` within 30 minutes.
 
     Examples
     --------
@@ -207,6 +221,10 @@ class SimulationTruth:
     preferences: PlantedPreferences | None = None
     rising_products: tuple[str, ...] = ()
     declining_products: tuple[str, ...] = ()
+    acquisition: pd.DataFrame | None = None
+    campaign_controls: pd.DataFrame | None = None
+    campaign_uplift: pd.DataFrame | None = None
+    cart_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -224,7 +242,8 @@ class SimulatedData:
         ``channel``, ``category``; sorted by time.
     interactions : pandas.DataFrame
         Canonical interactions: ``customer_id``, ``timestamp``, ``kind`` (``nps``,
-        ``complaint``, ``campaign_sent``, ``campaign_response``, ``page_view``),
+        ``complaint``, ``campaign_sent``, ``campaign_response``, ``page_view``,
+        ``cart``),
         ``channel``, ``campaign_id``, ``score`` (NPS answers only), ``text``
         (complaints only); sorted by time.
     truth : SimulationTruth
@@ -319,6 +338,16 @@ def simulate(
        its ``product_id``. Each customer's ``age_band`` is drawn with shares that
        depend on the spend segment (gold customers are older), so the bands differ in
        value. See :class:`~crmanalytics.datasets.PlantedPreferences`.
+    10. **Marketing** (from a stream of its own, leaving all of the above unchanged):
+        acquisition channels are drawn tilted by the purchase rate (referral and e-mail
+        bring frequent buyers, social the least frequent) and cost a planted amount per
+        customer; a random 20 % of each campaign's audience is held out as a control
+        group (their sends and responses removed) so that the reached convert within
+        30 days 5 points more often than the control (no effect for the first
+        campaign); each page view leads to a ``cart`` with probability 0.25 within 30
+        minutes and each purchase follows a ``cart`` within 60 minutes. The truth
+        records all of it (``acquisition``, ``campaign_controls``,
+        ``campaign_uplift``, ``cart_rate``).
 
     Every component draws from its own stream spawned from ``seed``, so the same seed
     gives the same data, and changing, say, the NPS settings leaves the purchases as
@@ -390,7 +419,7 @@ def simulate(
     >>> bool((data.transactions["timestamp"] < data.truth.observation_end).all())
     True
     >>> sorted(data.interactions["kind"].unique())
-    ['campaign_response', 'campaign_sent', 'complaint', 'nps', 'page_view']
+    ['campaign_response', 'campaign_sent', 'cart', 'complaint', 'nps', 'page_view']
     >>> simulate(1000, seed=42).transactions.equals(data.transactions)
     True
     """
@@ -499,6 +528,12 @@ def simulate(
     )
     interaction_frame = _interactions_frame(origin, ids, parts, int(n_campaigns))
     customers, transactions, preferences = plant_preferences(seed, customers, transactions, segment)
+    end = origin + pd.Timedelta(days=duration_days)
+    planted = plant_marketing(
+        int(seed), customers=customers, transactions=transactions,
+        interactions=interaction_frame, lam=lam, origin=origin, observation_end=end,
+    )  # fmt: skip
+    customers, interaction_frame = planted.customers, planted.interactions
 
     truth_customers = pd.DataFrame(
         {
@@ -526,6 +561,7 @@ def simulate(
         preferences=preferences,
         rising_products=rising,
         declining_products=declining,
+        **planted.truth(),
     )
     return SimulatedData(customers, transactions, interaction_frame, truth)
 
