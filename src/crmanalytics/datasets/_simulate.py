@@ -20,9 +20,9 @@ import pandas as pd
 from scipy import stats
 
 from crmanalytics._frames import DateLike
+from crmanalytics.datasets._plant_marketing import plant_marketing
 from crmanalytics.datasets._plant_preferences import PlantedPreferences, plant_preferences
 from crmanalytics.datasets._plant_trends import plant_trends
-from crmanalytics.datasets._plant_marketing import plant_marketing
 
 __all__ = [
     "DEFAULT_NPS_MIX",
