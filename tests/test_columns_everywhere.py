@@ -32,12 +32,24 @@ FRAME_PARAMETERS = {
     "scores",
     "segments",
     "evaluation",
+    # result frames the plots take
+    "rates",
+    "retention",
+    "trend",
+    "bridge",
+    "decomposition",
+    "trends",
+    "performance",
+    "funnel",
+    "drivers",
 }
 #: Functions whose frame-looking parameter is not a table of named columns.
 EXEMPT = {
     "crmanalytics.feedback.nps",  # loose scores (any sequence), not a table
     "crmanalytics.feedback.compare_nps",
     "crmanalytics.schema.check_table",  # takes columns= already, positional table name
+    "crmanalytics.schema.require_columns",  # a column check: names are its argument
+    "crmanalytics.value.clv.period_length_in_units",  # a unit helper, no table read
 }
 
 
@@ -174,3 +186,225 @@ def test_new_packages_take_renamed_columns_and_return_the_callers_type(call, bac
         assert out.index.equals(pd.RangeIndex(len(out)))
     assert len(to_pandas(out)) > 0
     pd.testing.assert_frame_equal(tx, before)
+
+
+# ---- the plots: renamed columns plus columns= draw the same figure; a gap is a SchemaError --
+
+
+def _months(n):
+    return pd.date_range("2024-01-01", periods=n, freq="MS")
+
+
+def _plot_cases():
+    """Per plotting module: (plot call, result frame, one column to rename/drop)."""
+    from crmanalytics.plotting import churn, churn_drivers, feedback, marketing, profiles, sales
+    from crmanalytics.plotting import value as value_plots
+    from crmanalytics.value import BetaGeoModel, BetaGeoParams
+
+    model = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))
+    interval = {"low": [0.05, 0.1, 0.2], "high": [0.2, 0.3, 0.4]}
+    return {
+        "churn": [
+            (
+                churn.plot_churn_rate,
+                pd.DataFrame({"period": _months(3), "churn_rate": [0.1, 0.2, 0.15]}),
+                "churn_rate",
+            ),
+            (
+                churn.plot_cohort_retention,
+                pd.DataFrame(
+                    {
+                        "cohort": _months(2),
+                        "cohort_size": [10, 4],
+                        "0": [1.0, 1.0],
+                        "1": [0.3, None],
+                    }
+                ),
+                "cohort_size",
+            ),
+        ],
+        "churn_drivers": [
+            (
+                churn_drivers.plot_churn_drivers,
+                pd.DataFrame(
+                    {"feature": ["a", "b", "c"], "coefficient": [0.1, 0.2, 0.3]}
+                    | {f"coefficient_{k}": v for k, v in interval.items()}
+                ),
+                "coefficient",
+            ),
+        ],
+        "feedback": [
+            (
+                feedback.plot_nps_trend,
+                pd.DataFrame(
+                    {"period": _months(3), "nps": [10.0, 20.0, 5.0], "nps_low": [-5.0, 2.0, -9.0]}
+                    | {"nps_high": [25.0, 38.0, 19.0]}
+                ),
+                "nps_low",
+            ),
+            (
+                lambda t, **kw: feedback.plot_nps_by(t, by="channel", **kw),
+                pd.DataFrame(
+                    {"channel": ["app", "web"], "nps": [10.0, 20.0], "nps_low": [-5.0, 2.0]}
+                    | {"nps_high": [25.0, 38.0]}
+                ),
+                "nps",
+            ),
+        ],
+        "marketing": [
+            (
+                marketing.plot_campaign_performance,
+                pd.DataFrame(
+                    {"campaign_id": ["A", "B", "C"], "reached": [100, 80, 50]}
+                    | {"conversion_rate": [0.1, 0.2, 0.3]}
+                    | {f"conversion_rate_{k}": v for k, v in interval.items()}
+                ),
+                "reached",
+            ),
+            (
+                marketing.plot_funnel,
+                pd.DataFrame(
+                    {"step": ["view", "cart", "buy"], "customers": [100, 40, 20]}
+                    | {"step_conversion": [np.nan, 0.4, 0.5]}
+                    | {f"step_conversion_{k}": [np.nan, *v[1:]] for k, v in interval.items()}
+                ),
+                "customers",
+            ),
+            (
+                marketing.plot_acquisition,
+                pd.DataFrame(
+                    {"acquisition_channel": ["a", "a", "b", "b"], "period": [*_months(2)] * 2}
+                    | {"new_customers": [10, 12, 5, 7]}
+                ),
+                "period",
+            ),
+        ],
+        "profiles": [
+            (
+                lambda t, **kw: profiles.plot_profile(t, metric="repeat_rate", **kw),
+                pd.DataFrame(
+                    {"region": ["n", "s", "w"], "customers": [10, 12, 7]}
+                    | {"repeat_rate": [0.1, 0.2, 0.3]}
+                    | {f"repeat_rate_{k}": v for k, v in interval.items()}
+                ),
+                "customers",
+            ),
+            (
+                profiles.plot_segment_heatmap,
+                pd.DataFrame(
+                    {"segment": [1, 1, 2, 2], "category": ["tea", "wine"] * 2}
+                    | {"share": [0.9, 0.1, 0.2, 0.8], "base_share": [0.55, 0.45] * 2}
+                    | {"lift": [1.64, 0.22, 0.36, 1.78]}
+                ),
+                "segment",
+            ),
+        ],
+        "sales": [
+            (
+                sales.plot_sales_summary,
+                pd.DataFrame(
+                    {"period": _months(3), "is_partial": [False, False, True]}
+                    | {"revenue": [10.0, 12.0, 3.0]}
+                ),
+                "revenue",
+            ),
+            (
+                sales.plot_revenue_bridge,
+                pd.DataFrame(
+                    {"period": _months(2), "is_partial": [False, False], "revenue": [30.0, 20.0]}
+                    | {"new": [30.0, 5.0], "reactivated": [0.0, 0.0], "lost": [0.0, 20.0]}
+                    | {"revenue_previous": [np.nan, 30.0], "retained_change": [np.nan, 5.0]}
+                ),
+                "revenue_previous",
+            ),
+            (
+                sales.plot_revenue_decomposition,
+                pd.DataFrame(
+                    {"revenue_before": [30.0], "revenue_after": [50.0], "change": [20.0]}
+                    | {"customers_contribution": [5.0]}
+                    | {"orders_per_customer_contribution": [10.0]}
+                    | {"average_order_value_contribution": [5.0]}
+                ),
+                "change",
+            ),
+            (
+                sales.plot_product_trends,
+                pd.DataFrame(
+                    {"product_id": ["A", "B", "C"], "growth_rate": [0.2, -0.1, 0.0]}
+                    | {"growth_rate_low": [0.1, -0.2, -0.1]}
+                    | {"growth_rate_high": [0.3, 0.0, 0.1], "trend": ["rising", "flat", "flat"]}
+                ),
+                "trend",
+            ),
+        ],
+        "value": [
+            (
+                lambda s, **kw: value_plots.plot_calibration_holdout(model, s, **kw),
+                pd.DataFrame(
+                    {"customer_id": [1, 2, 3, 4], "frequency": [0, 1, 2, 5]}
+                    | {"recency": [0.0, 10.0, 20.0, 30.0], "T": [39.0, 38.0, 35.0, 33.0]}
+                    | {"frequency_holdout": [0, 1, 1, 3], "duration_holdout": [39.0] * 4}
+                ),
+                "frequency",
+            ),
+            (
+                value_plots.plot_tracking,
+                pd.DataFrame(
+                    {"period": pd.date_range("2024-01-01", periods=4, freq="W-MON")}
+                    | {
+                        "partial": [False, False, False, True],
+                        "holdout": [False, False, True, True],
+                    }
+                    | {"actual": [1.0, 2.0, 2.0, 1.0], "predicted": [1.2, 1.8, 2.1, 0.9]}
+                    | {"actual_cumulative": [1.0, 3.0, 5.0, 6.0]}
+                    | {"predicted_cumulative": [1.2, 3.0, 5.1, 6.0]}
+                ),
+                "actual_cumulative",
+            ),
+        ],
+    }
+
+
+def _drawn(ax):
+    """What an Axes shows: line data, patch boxes, tick labels, texts."""
+    import matplotlib.pyplot as plt
+
+    def plain(values):
+        return np.nan_to_num(np.asarray(values, dtype=float), nan=-12345.0).round(9).tolist()
+
+    lines = [plain(line.get_xydata()) for line in ax.lines]
+    patches = [plain(p.get_bbox().bounds) for p in ax.patches]
+    ticks = [t.get_text() for t in (*ax.get_xticklabels(), *ax.get_yticklabels())]
+    texts = [t.get_text() for t in ax.texts]
+    plt.close(ax.figure)
+    return lines, patches, ticks, texts
+
+
+@pytest.mark.parametrize("module", sorted(_plot_cases()))
+def test_plots_draw_the_same_from_renamed_columns(module):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.axes import Axes
+
+    for plot, frame, column in _plot_cases()[module]:
+        mapping = {column: f"my_{column}"}
+        before = frame.copy()
+        ax = plot(frame.rename(columns=mapping), columns=mapping)
+        assert isinstance(ax, Axes)
+        pd.testing.assert_frame_equal(frame, before)
+        assert _drawn(ax) == _drawn(plot(frame)), (module, column)
+
+
+@pytest.mark.parametrize("module", sorted(_plot_cases()))
+def test_plots_name_a_missing_column(module):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crmanalytics.errors import SchemaError
+
+    for plot, frame, column in _plot_cases()[module]:
+        with pytest.raises(SchemaError, match=f"'{column}'"):
+            plot(frame.drop(columns=column))
+        with pytest.raises(SchemaError, match=f"'{column}'"):
+            plot(frame, columns={column: "not_there"})

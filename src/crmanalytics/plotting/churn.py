@@ -16,19 +16,25 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from crmanalytics._frames import collect, from_native
 from crmanalytics.churn.evaluate import ChurnEvaluation
 from crmanalytics.plotting._dates import draw_periods, note_partial, readable_dates
+from crmanalytics.plotting._input import read
 
 __all__ = ["plot_calibration", "plot_churn_rate", "plot_cohort_retention"]
 
 
 def plot_cohort_retention(
-    retention: Any, *, ax: Any = None, annotate: bool = True, date_format: str = "%Y-%m"
+    retention: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    ax: Any = None,
+    annotate: bool = True,
+    date_format: str = "%Y-%m",
 ) -> Any:
     """Heatmap of a cohort retention table: cohorts down, periods since acquisition across.
 
@@ -36,6 +42,9 @@ def plot_cohort_retention(
     ----------
     retention : dataframe
         The output of :func:`crmanalytics.churn.cohort_retention` (any backend).
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"cohort": "start"}``
+        (``cohort`` and ``cohort_size`` are read; the other columns are the periods).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
     annotate : bool, default True
@@ -62,7 +71,13 @@ def plot_cohort_retention(
     """
     import matplotlib.pyplot as plt
 
-    frame = collect(from_native(retention)).to_pandas()
+    frame = read(
+        retention,
+        columns=columns,
+        needs=["cohort", "cohort_size"],
+        table="cohort retention table",
+        purpose="plot_cohort_retention",
+    )
     offsets = [c for c in frame.columns if c not in ("cohort", "cohort_size")]
     shares = frame[offsets].to_numpy(dtype=float)
     if ax is None:
@@ -90,7 +105,9 @@ def plot_cohort_retention(
     return ax
 
 
-def plot_churn_rate(rates: Any, *, ax: Any = None, by: str | None = None) -> Any:
+def plot_churn_rate(
+    rates: Any, *, columns: Mapping[str, str] | None = None, ax: Any = None, by: str | None = None
+) -> Any:
     """Line chart of churn rate per period (one line per segment with ``by``).
 
     Dates are labelled concisely at any span (no overlapping labels).
@@ -102,6 +119,9 @@ def plot_churn_rate(rates: Any, *, ax: Any = None, by: str | None = None) -> Any
     ----------
     rates : dataframe
         The output of :func:`crmanalytics.churn.churn_rate` (any backend).
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"churn_rate": "rate"}``
+        (``period``, ``churn_rate`` and the ``by`` column are read).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
     by : str, optional
@@ -124,7 +144,13 @@ def plot_churn_rate(rates: Any, *, ax: Any = None, by: str | None = None) -> Any
     """
     import matplotlib.pyplot as plt
 
-    frame = collect(from_native(rates)).to_pandas()
+    frame = read(
+        rates,
+        columns=columns,
+        needs=["period", "churn_rate"] + ([by] if by else []),
+        table="churn rate table",
+        purpose="plot_churn_rate",
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
     groups = [(None, frame)] if by is None else list(frame.groupby(by, dropna=False, sort=True))

@@ -14,22 +14,29 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from crmanalytics._frames import collect, from_native
+from crmanalytics.plotting._input import read
 
 __all__ = ["plot_churn_drivers"]
 
 
-def plot_churn_drivers(drivers: Any, *, top: int = 15, ax: Any = None) -> Any:
+def plot_churn_drivers(
+    drivers: Any, *, columns: Mapping[str, str] | None = None, top: int = 15, ax: Any = None
+) -> Any:
     """Coefficients of the top features with bootstrap intervals, largest on top.
 
     Parameters
     ----------
     drivers : ChurnDrivers or dataframe
         A :func:`crmanalytics.churn.churn_drivers` result or its ``drivers`` table.
+    columns : mapping of str to str, optional
+        Expected column name to your column name for a ``drivers`` table, e.g.
+        ``{"feature": "name"}`` (``feature``, ``coefficient``, ``coefficient_low`` and
+        ``coefficient_high`` are read).
     top : int, default 15
         How many features to show (in rank order).
     ax : matplotlib.axes.Axes, optional
@@ -53,8 +60,11 @@ def plot_churn_drivers(drivers: Any, *, top: int = 15, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    table = getattr(drivers, "drivers", drivers)
-    frame = collect(from_native(table)).to_pandas().head(top)
+    source = getattr(drivers, "drivers", drivers)
+    needs = ["feature", "coefficient", "coefficient_low", "coefficient_high"]
+    frame = read(
+        source, columns=columns, needs=needs, table="churn drivers", purpose="plot_churn_drivers"
+    ).head(top)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 1.0 + 0.4 * len(frame)))
     y = np.arange(len(frame))[::-1]

@@ -21,33 +21,21 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from crmanalytics._frames import collect, from_native
 from crmanalytics.plotting._dates import draw_periods, note_partial, readable_dates
-
-if TYPE_CHECKING:
-    import pandas as pd
+from crmanalytics.plotting._input import read
 
 __all__ = ["plot_nps_by", "plot_nps_trend"]
-
-
-def _pandas(table: Any, needed: list[str]) -> pd.DataFrame:
-    frame = collect(from_native(table))
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"table lacks column(s) {', '.join(map(repr, missing))}; pass the result of "
-            "nps_trend / nps_by"
-        )
-    return frame.to_pandas()
 
 
 def plot_nps_trend(
     trend: Any,
     *,
+    columns: Mapping[str, str] | None = None,
     group: str | None = None,
     ax: Any = None,
     band_alpha: float = 0.2,
@@ -62,6 +50,9 @@ def plot_nps_trend(
     ----------
     trend : dataframe
         Result of :func:`crmanalytics.feedback.nps_trend`, any backend.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"nps": "score"}``
+        (``period``, ``nps``, ``nps_low``, ``nps_high`` and ``group`` are read).
     group : str, optional
         A ``by`` column of the trend: one line and band per value.
     ax : matplotlib.axes.Axes, optional
@@ -93,7 +84,7 @@ def plot_nps_trend(
     import matplotlib.pyplot as plt
 
     needed = ["period", "nps", "nps_low", "nps_high"] + ([group] if group else [])
-    data = _pandas(trend, needed)
+    data = read(trend, columns=columns, needs=needed, table="NPS trend", purpose="plot_nps_trend")
     if ax is None:
         _, ax = plt.subplots()
     keys: list[object] = sorted(data[group].dropna().unique(), key=str) if group else [None]
@@ -130,7 +121,9 @@ def plot_nps_trend(
     return ax
 
 
-def plot_nps_by(table: Any, *, by: str, ax: Any = None) -> Any:
+def plot_nps_by(
+    table: Any, *, by: str, columns: Mapping[str, str] | None = None, ax: Any = None
+) -> Any:
     """Plot NPS per group as points with horizontal interval bars.
 
     Parameters
@@ -139,6 +132,9 @@ def plot_nps_by(table: Any, *, by: str, ax: Any = None) -> Any:
         Result of :func:`crmanalytics.feedback.nps_by`, any backend.
     by : str
         The grouping column to label the rows with.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"nps": "score"}``
+        (``by``, ``nps``, ``nps_low`` and ``nps_high`` are read).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made otherwise.
 
@@ -164,7 +160,13 @@ def plot_nps_by(table: Any, *, by: str, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    data = _pandas(table, [by, "nps", "nps_low", "nps_high"])
+    data = read(
+        table,
+        columns=columns,
+        needs=[by, "nps", "nps_low", "nps_high"],
+        table="NPS by group",
+        purpose="plot_nps_by",
+    )
     if ax is None:
         _, ax = plt.subplots()
     positions = np.arange(len(data))

@@ -15,18 +15,14 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from crmanalytics._frames import collect, from_native
+from crmanalytics.plotting._input import read
 
 __all__ = ["plot_acquisition", "plot_campaign_performance", "plot_funnel", "plot_uplift"]
-
-
-def _pandas(frame: Any) -> Any:
-    return collect(from_native(frame)).to_pandas()
 
 
 def _new_axes(ax: Any, size: tuple[float, float]) -> Any:
@@ -38,7 +34,11 @@ def _new_axes(ax: Any, size: tuple[float, float]) -> Any:
 
 
 def plot_campaign_performance(
-    performance: Any, *, metric: str = "conversion_rate", ax: Any = None
+    performance: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    metric: str = "conversion_rate",
+    ax: Any = None,
 ) -> Any:
     """Bars of a rate per campaign with its interval (``metric_low`` .. ``metric_high``).
 
@@ -46,6 +46,9 @@ def plot_campaign_performance(
     ----------
     performance : dataframe
         The output of :func:`crmanalytics.marketing.campaign_performance`.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"campaign_id": "campaign"}``
+        (``campaign_id``, ``reached``, ``metric`` and its interval are read).
     metric : str, default "conversion_rate"
         ``"conversion_rate"``, ``"response_rate"`` or any column; its ``_low`` and
         ``_high`` columns are drawn as error bars when present.
@@ -68,7 +71,13 @@ def plot_campaign_performance(
     >>> plot_campaign_performance(t, metric="response_rate").get_ylabel()
     'response rate'
     """
-    frame = _pandas(performance)
+    frame = read(
+        performance,
+        columns=columns,
+        needs=["campaign_id", "reached", metric],
+        table="campaign performance",
+        purpose="plot_campaign_performance",
+    )
     ax = _new_axes(ax, (max(4.0, 0.8 * len(frame) + 2), 3.5))
     x = np.arange(len(frame))
     values = frame[metric].to_numpy(dtype=float)
@@ -139,7 +148,7 @@ def plot_uplift(results: Any, *, metric: str = "conversion", ax: Any = None) -> 
     return ax
 
 
-def plot_funnel(funnel: Any, *, ax: Any = None) -> Any:
+def plot_funnel(funnel: Any, *, columns: Mapping[str, str] | None = None, ax: Any = None) -> Any:
     """Horizontal bars of customers at each step, with step conversion and its interval.
 
     Parameters
@@ -147,6 +156,10 @@ def plot_funnel(funnel: Any, *, ax: Any = None) -> Any:
     funnel : dataframe
         The output of :func:`crmanalytics.marketing.funnel` (without ``by``, or the
         rows of one group).
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"customers": "n"}``
+        (``step``, ``customers`` and ``step_conversion`` with its interval are
+        read).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
 
@@ -167,7 +180,9 @@ def plot_funnel(funnel: Any, *, ax: Any = None) -> Any:
     >>> plot_funnel(f).get_xlabel()
     'customers'
     """
-    frame = _pandas(funnel)
+    needs = ["step", "customers", "step_conversion"]
+    needs += ["step_conversion_low", "step_conversion_high"]
+    frame: Any = read(funnel, columns=columns, needs=needs, table="funnel", purpose="plot_funnel")
     ax = _new_axes(ax, (7.0, 1.0 + 0.7 * len(frame)))
     y = np.arange(len(frame))[::-1]
     counts = frame["customers"].to_numpy(dtype=float)
@@ -187,7 +202,13 @@ def plot_funnel(funnel: Any, *, ax: Any = None) -> Any:
     return ax
 
 
-def plot_acquisition(summary: Any, *, metric: str = "new_customers", ax: Any = None) -> Any:
+def plot_acquisition(
+    summary: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    metric: str = "new_customers",
+    ax: Any = None,
+) -> Any:
     """One line per acquisition channel over the acquisition periods.
 
     The last period may be incomplete (the data end inside it): its segment is dashed.
@@ -197,6 +218,9 @@ def plot_acquisition(summary: Any, *, metric: str = "new_customers", ax: Any = N
     summary : dataframe
         The output of :func:`crmanalytics.marketing.acquisition_summary` with a
         ``period`` column.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"period": "month"}``
+        (the first column is the channel; ``period`` and ``metric`` are read).
     metric : str, default "new_customers"
         The column to draw (``"repeat_rate_90d"`` draws its interval as a band).
     ax : matplotlib.axes.Axes, optional
@@ -222,9 +246,13 @@ def plot_acquisition(summary: Any, *, metric: str = "new_customers", ax: Any = N
 
     mdates: Any = matplotlib.dates
 
-    frame = _pandas(summary)
-    if "period" not in frame:
-        raise ValueError("plot_acquisition needs a period column (acquisition_summary(period=...))")
+    frame = read(
+        summary,
+        columns=columns,
+        needs=["period", metric],
+        table="acquisition summary (made with acquisition_summary(period=...))",
+        purpose="plot_acquisition",
+    )
     channel = frame.columns[0]
     ax = _new_axes(ax, (7.5, 4.0))
     last = frame["period"].max()

@@ -18,11 +18,13 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from crmanalytics._frames import collect, from_native
+from crmanalytics.plotting._input import read
 from crmanalytics.segmentation.preferences import PreferenceSegments
 from crmanalytics.segmentation.profile import ProfileResult
 
@@ -44,6 +46,7 @@ _LABELS = {
 def plot_profile(
     result: ProfileResult | Any,
     *,
+    columns: Mapping[str, str] | None = None,
     metric: str = "mean_revenue",
     attribute: str | None = None,
     ax: Any = None,
@@ -54,6 +57,9 @@ def plot_profile(
     ----------
     result : ProfileResult or dataframe
         The result of :func:`crmanalytics.segmentation.profile`, or its ``table``.
+    columns : mapping of str to str, optional
+        Expected column name to your column name for a profile table, e.g.
+        ``{"customers": "n"}`` (``customers``, ``metric`` and its interval are read).
     metric : str, default "mean_revenue"
         A column of the table with ``<metric>_low`` / ``<metric>_high`` intervals
         (``mean_revenue``, ``purchase_frequency``, ``repeat_rate``, ``nps`` ...).
@@ -88,7 +94,9 @@ def plot_profile(
     import matplotlib.pyplot as plt
 
     native = result.table if isinstance(result, ProfileResult) else result
-    frame = collect(from_native(native)).to_pandas()
+    frame = read(
+        native, columns=columns, needs=["customers"], table="profile", purpose="plot_profile"
+    )
     needed = [metric, f"{metric}_low", f"{metric}_high"]
     if any(name not in frame.columns for name in needed):
         raise ValueError(
@@ -142,6 +150,7 @@ def plot_profile(
 def plot_segment_heatmap(
     segments: PreferenceSegments | Any,
     *,
+    columns: Mapping[str, str] | None = None,
     value: str = "lift",
     ax: Any = None,
 ) -> Any:
@@ -153,6 +162,10 @@ def plot_segment_heatmap(
         The result of :func:`crmanalytics.segmentation.preference_segments`, or its
         ``categories`` table (``segment``, a category column, ``share``,
         ``base_share``, ``lift``).
+    columns : mapping of str to str, optional
+        Expected column name to your column name for a ``categories`` table, e.g.
+        ``{"segment": "cluster"}`` (``segment`` and ``value`` are read; the first
+        other column is the category).
     value : {"lift", "share"}, default "lift"
         Lift is drawn on a log scale centred on 1 (blue below, red above); share
         on a sequential scale. Each cell is labelled with its value.
@@ -188,7 +201,13 @@ def plot_segment_heatmap(
         sizes = dict(zip(described["segment"], described["customers"], strict=True))
     else:
         native = segments
-    frame = collect(from_native(native)).to_pandas()
+    frame = read(
+        native,
+        columns=columns,
+        needs=["segment", value],
+        table="preference segment categories",
+        purpose="plot_segment_heatmap",
+    )
     known = {"segment", "share", "base_share", "lift"}
     category = next(c for c in frame.columns if c not in known)
     grid = frame.pivot(index="segment", columns=category, values=value)

@@ -20,15 +20,12 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from crmanalytics._frames import collect, from_native
-
-if TYPE_CHECKING:
-    import pandas as pd
+from crmanalytics.plotting._input import read
 
 __all__ = [
     "plot_product_trends",
@@ -38,16 +35,6 @@ __all__ = [
 ]
 
 _UP, _DOWN, _TOTAL, _FLAT = "#2a9d8f", "#e76f51", "#8d99ae", "#adb5bd"
-
-
-def _pandas(table: Any, needed: Sequence[str], source: str) -> pd.DataFrame:
-    frame = collect(from_native(table))
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"table lacks column(s) {', '.join(map(repr, missing))}; pass the result of {source}"
-        )
-    return frame.to_pandas()
 
 
 def _date_axis(ax: Any) -> None:
@@ -62,6 +49,7 @@ def _date_axis(ax: Any) -> None:
 def plot_sales_summary(
     summary: Any,
     *,
+    columns: Mapping[str, str] | None = None,
     column: str = "revenue",
     group: str | None = None,
     last_year: bool = True,
@@ -78,6 +66,9 @@ def plot_sales_summary(
     ----------
     summary : dataframe
         Result of :func:`crmanalytics.sales.sales_summary`, any backend.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"revenue": "sales"}``
+        (``period``, ``is_partial``, ``column`` and ``group`` are read).
     column : str, default "revenue"
         The measure to draw (``"orders"``, ``"customers"``, ``"average_order_value"``
         ...).
@@ -109,7 +100,9 @@ def plot_sales_summary(
     import matplotlib.pyplot as plt
 
     needed = ["period", "is_partial", column] + ([group] if group else [])
-    data = _pandas(summary, needed, "sales_summary")
+    data = read(
+        summary, columns=columns, needs=needed, table="sales summary", purpose="plot_sales_summary"
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
     keys: list[object] = sorted(data[group].dropna().unique(), key=str) if group else [None]
@@ -203,7 +196,9 @@ def _waterfall(
     ax.grid(axis="y", alpha=0.3)
 
 
-def plot_revenue_bridge(bridge: Any, *, period: Any = None, ax: Any = None) -> Any:
+def plot_revenue_bridge(
+    bridge: Any, *, columns: Mapping[str, str] | None = None, period: Any = None, ax: Any = None
+) -> Any:
     r"""Waterfall of one period's revenue change from :func:`~crmanalytics.sales.revenue_bridge`.
 
     From the previous period's revenue: minus ``lost``, plus ``new``, plus
@@ -215,6 +210,10 @@ def plot_revenue_bridge(bridge: Any, *, period: Any = None, ax: Any = None) -> A
     bridge : dataframe
         Result of :func:`crmanalytics.sales.revenue_bridge` for one group (filter a
         ``by`` result to one group first), any backend.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"revenue": "sales"}``
+        (``period``, ``is_partial``, ``revenue``, ``revenue_previous`` and the
+        contribution columns are read).
     period : date-like, optional
         Start of the period to draw; by default the last complete period that has a
         previous one.
@@ -250,7 +249,9 @@ def plot_revenue_bridge(bridge: Any, *, period: Any = None, ax: Any = None) -> A
 
     needed = ["period", "is_partial", "revenue", "new", "reactivated", "lost"]
     needed += ["revenue_previous", "retained_change"]
-    data = _pandas(bridge, needed, "revenue_bridge").sort_values("period")
+    data = read(
+        bridge, columns=columns, needs=needed, table="revenue bridge", purpose="plot_revenue_bridge"
+    ).sort_values("period")
     if period is None:
         usable = data[data["revenue_previous"].notna()]
         complete = usable[~usable["is_partial"].astype(bool)]
@@ -291,7 +292,13 @@ def plot_revenue_bridge(bridge: Any, *, period: Any = None, ax: Any = None) -> A
     return ax
 
 
-def plot_revenue_decomposition(decomposition: Any, *, by: str | None = None, ax: Any = None) -> Any:
+def plot_revenue_decomposition(
+    decomposition: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    by: str | None = None,
+    ax: Any = None,
+) -> Any:
     """Draw :func:`~crmanalytics.sales.revenue_decomposition` contributions.
 
     One row: a waterfall from revenue before to revenue after through the factor
@@ -303,6 +310,10 @@ def plot_revenue_decomposition(decomposition: Any, *, by: str | None = None, ax:
     ----------
     decomposition : dataframe
         Result of :func:`crmanalytics.sales.revenue_decomposition`, any backend.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"change": "delta"}``
+        (``revenue_before``, ``revenue_after``, ``change``, the ``*_contribution``
+        columns and ``by`` are read).
     by : str, optional
         The group column, for the labels of a multi-row result.
     ax : matplotlib.axes.Axes, optional
@@ -332,7 +343,13 @@ def plot_revenue_decomposition(decomposition: Any, *, by: str | None = None, ax:
 
     needed = ["revenue_before", "revenue_after", "change", "customers_contribution"]
     needed += ["orders_per_customer_contribution", "average_order_value_contribution"]
-    data = _pandas(decomposition, needed + ([by] if by else []), "revenue_decomposition")
+    data = read(
+        decomposition,
+        columns=columns,
+        needs=needed + ([by] if by else []),
+        table="revenue decomposition",
+        purpose="plot_revenue_decomposition",
+    )
     factors = ["customers", "orders_per_customer"]
     if "units_per_order_contribution" in data:
         factors += ["units_per_order", "price_per_unit"]
@@ -374,7 +391,12 @@ def plot_revenue_decomposition(decomposition: Any, *, by: str | None = None, ax:
 
 
 def plot_product_trends(
-    trends: Any, *, top: int = 10, significant_only: bool = True, ax: Any = None
+    trends: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    top: int = 10,
+    significant_only: bool = True,
+    ax: Any = None,
 ) -> Any:
     """Growth per period of the fastest rising and declining items, with intervals.
 
@@ -388,6 +410,10 @@ def plot_product_trends(
     ----------
     trends : dataframe
         Result of :func:`crmanalytics.sales.product_trends`, any backend.
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"growth_rate": "growth"}``
+        (``growth_rate``, ``growth_rate_low``, ``growth_rate_high`` and ``trend``
+        are read).
     top : int, default 10
         Items shown from each end.
     significant_only : bool, default True
@@ -417,7 +443,9 @@ def plot_product_trends(
     from matplotlib.patches import Patch
 
     needed = ["growth_rate", "growth_rate_low", "growth_rate_high", "trend"]
-    data = _pandas(trends, needed, "product_trends").sort_values("growth_rate", ascending=False)
+    data = read(
+        trends, columns=columns, needs=needed, table="product trends", purpose="plot_product_trends"
+    ).sort_values("growth_rate", ascending=False)
     key = next((c for c in data.columns if c not in {*needed} and c != "product_name"), None)
     if significant_only and (data["trend"] != "flat").any():
         data = data[data["trend"] != "flat"]

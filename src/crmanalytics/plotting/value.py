@@ -19,12 +19,13 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
+from crmanalytics._frames import collect, renamed
 from crmanalytics.value import HoldoutEvaluation, PurchaseModel, evaluate_holdout
 
 __all__ = [
@@ -152,7 +153,12 @@ def plot_probability_alive(
 
 
 def plot_calibration_holdout(
-    model: PurchaseModel, summary: Any, *, max_frequency: int = 7, ax: Any = None
+    model: PurchaseModel,
+    summary: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    max_frequency: int = 7,
+    ax: Any = None,
 ) -> Any:
     """Mean holdout purchases, actual and predicted, by calibration frequency.
 
@@ -167,6 +173,9 @@ def plot_calibration_holdout(
         A purchase model fitted on the calibration columns.
     summary : dataframe
         Calibration/holdout summary (any backend).
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"frequency": "x"}``, as in
+        :func:`~crmanalytics.value.evaluate_holdout`.
     max_frequency : int, default 7
         Last frequency group (``max_frequency+``).
     ax : matplotlib Axes, optional
@@ -186,7 +195,9 @@ def plot_calibration_holdout(
     >>> len(plot_calibration_holdout(m, s).get_lines())
     2
     """
-    return plot_holdout(evaluate_holdout(model, summary, max_frequency=max_frequency), ax=ax)
+    return plot_holdout(
+        evaluate_holdout(model, summary, columns=columns, max_frequency=max_frequency), ax=ax
+    )
 
 
 def plot_holdout(result: HoldoutEvaluation, *, ax: Any = None) -> Any:
@@ -231,7 +242,13 @@ def plot_holdout(result: HoldoutEvaluation, *, ax: Any = None) -> Any:
     return ax
 
 
-def plot_tracking(result: Any, *, cumulative: bool = True, ax: Any = None) -> Any:
+def plot_tracking(
+    result: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    cumulative: bool = True,
+    ax: Any = None,
+) -> Any:
     """Repeat purchases per period, actual against predicted, with the calibration end.
 
     Figures 2 (``cumulative=False``) and 3 (``cumulative=True``) of Fader, Hardie &
@@ -243,6 +260,10 @@ def plot_tracking(result: Any, *, cumulative: bool = True, ax: Any = None) -> An
     ----------
     result : dataframe
         The frame :func:`~crmanalytics.value.tracking` returns (any backend).
+    columns : mapping of str to str, optional
+        Expected column name to your column name, e.g. ``{"period": "week"}``
+        (``period``, ``partial``, ``holdout`` and the ``actual`` / ``predicted``
+        columns drawn are read).
     cumulative : bool, default True
         Cumulative totals, or purchases per period.
     ax : matplotlib Axes, optional
@@ -267,11 +288,12 @@ def plot_tracking(result: Any, *, cumulative: bool = True, ax: Any = None) -> An
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    frame = nw.from_native(result)
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect()
-    data = pd.DataFrame({c: frame[c].to_numpy() for c in frame.columns})
     suffix = "_cumulative" if cumulative else ""
+    needs = ["period", "partial", "holdout", f"actual{suffix}", f"predicted{suffix}"]
+    frame = collect(
+        renamed(result, columns=columns, needs=needs, table="tracking", purpose="plot_tracking")
+    )
+    data = pd.DataFrame({c: frame[c].to_numpy() for c in frame.columns})
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     when = pd.to_datetime(data["period"])

@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -41,7 +42,9 @@ class PurchaseModel(Protocol):
 
     time_unit_: TimeUnit | None
 
-    def expected_purchases(self, summary: Any, t: float) -> Array:
+    def expected_purchases(
+        self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
         """Expected purchases in the next ``t`` time units given each customer's history.
 
         Examples
@@ -54,7 +57,7 @@ class PurchaseModel(Protocol):
         1.226
         """
 
-    def probability_alive(self, summary: Any) -> Array:
+    def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Probability that each customer is still active at the end of their history.
 
         Examples
@@ -67,7 +70,9 @@ class PurchaseModel(Protocol):
         0.727
         """
 
-    def probability_of_purchases(self, summary: Any, n: int, t: float) -> Array:
+    def probability_of_purchases(
+        self, summary: Any, n: int, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
         """Probability of exactly ``n`` purchases in the next ``t`` time units.
 
         Examples
@@ -105,7 +110,7 @@ class SpendModel(Protocol):
     True
     """
 
-    def expected_spend(self, summary: Any) -> Array:
+    def expected_spend(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Expected spend per purchase for each summary row (``frequency``, ``monetary_value``).
 
         Examples
