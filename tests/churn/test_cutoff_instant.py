@@ -76,8 +76,10 @@ def test_no_event_after_the_cutoff_instant_changes_a_feature(data: st.DataObject
     minute = data.draw(st.integers(30 * 24 * 60, 60 * 24 * 60))
     cutoff = START + pd.Timedelta(minutes=minute)
     base = features(t, i, cutoff)
-    t2 = mutate_after(t, data, cutoff, value="amount")
-    i2 = mutate_after(i, data, cutoff, value="kind")
+    # a midnight cutoff is read as a date, the whole day: the past ends with that day
+    past_end = cutoff + pd.Timedelta(days=1) if cutoff == cutoff.normalize() else cutoff
+    t2 = mutate_after(t, data, past_end, value="amount")
+    i2 = mutate_after(i, data, past_end, value="kind")
     pd.testing.assert_frame_equal(features(t2, i2, cutoff), base)
 
 

@@ -68,7 +68,7 @@ def check(got: pd.DataFrame, expected: pd.DataFrame) -> None:
         else:
             np.testing.assert_allclose(got[col].to_numpy(dtype=float),
                                        expected[col].to_numpy(dtype=float),
-                                       rtol=1e-9, err_msg=col)  # fmt: skip
+                                       rtol=1e-9, atol=1e-12, err_msg=col)  # fmt: skip
 
 
 @settings(max_examples=10, deadline=None)

@@ -60,7 +60,7 @@ def check(got, expected):
         else:
             np.testing.assert_allclose(got[col].to_numpy(dtype=float),
                                        expected[col].to_numpy(dtype=float),
-                                       rtol=1e-9, err_msg=col)  # fmt: skip
+                                       rtol=1e-9, atol=1e-12, err_msg=col)  # fmt: skip
 
 
 @settings(max_examples=10, deadline=None)
