@@ -23,6 +23,7 @@ SEED = 2011
 
 
 def main() -> None:
+    """Draw the sample and write it."""
     raw = pd.read_parquet(SOURCE)
     rng = np.random.default_rng(SEED)
     ids = np.sort(raw["CustomerID"].dropna().unique())

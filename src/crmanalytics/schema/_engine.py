@@ -21,7 +21,7 @@ from crmanalytics._frames import AnyFrame, collect, from_native
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError, ValidationReport
 from crmanalytics.schema._tables import NPS_KIND, ColumnSpec, TableSchema
 
-__all__ = ["Invalid", "missing_fix", "run_checks", "validate"]
+__all__ = ["Invalid", "missing_fix", "run_checks", "validate", "validate_with_report"]
 
 Invalid: TypeAlias = Literal["raise", "drop"]
 _MAX_EXAMPLES = 5
@@ -67,6 +67,21 @@ def validate(
     validators name their own ``invalid='drop'``; analyses, which have no such
     parameter, name the validator to call first.
     """
+    result, report = validate_with_report(frame, schema, columns, invalid, drop_hint=drop_hint)
+    if report.rows_dropped:
+        warnings.warn(DataQualityWarning(_drop_message(report), report=report), stacklevel=3)
+    return result
+
+
+def validate_with_report(
+    frame: FrameT,
+    schema: TableSchema,
+    columns: Mapping[str, str] | None,
+    invalid: Invalid,
+    *,
+    drop_hint: str = "invalid='drop' removes them",
+) -> tuple[FrameT, ValidationReport]:
+    """As :func:`validate`, but hand back the report instead of warning about drops."""
     if invalid not in ("raise", "drop"):
         raise ValueError(f"invalid must be 'raise' or 'drop', got {invalid!r}")
     was_narwhals = isinstance(frame, nw.DataFrame | nw.LazyFrame)
@@ -79,10 +94,9 @@ def validate(
     if report.rows_dropped:
         broken = [r.mask for r in outcome.rules if outcome.counts[r.key]]
         result = result.filter(~nw.any_horizontal(*broken, ignore_nulls=True))
-        warnings.warn(DataQualityWarning(_drop_message(report), report=report), stacklevel=3)
     result = _finalise(result, outcome.casts)
     out: Any = result if was_narwhals else nw.to_native(result)
-    return out  # type: ignore[no-any-return]
+    return out, report
 
 
 def _drop_message(report: ValidationReport) -> str:
@@ -196,9 +210,7 @@ def run_checks(
     if derive and {"quantity", "unit_price"} <= set(casts):
         frame, amount_rules = _derive_amount(frame, schema, casts, drop_hint)
         rules.extend(amount_rules)
-        notes = (
-            "amount was computed as quantity * unit_price (the table has no amount column)",
-        )
+        notes = ("amount was computed as quantity * unit_price (the table has no amount column)",)
     if "kind" in schema.names and {"kind", "score"} <= set(casts):
         rules.append(_nps_rule(casts["score"]))
     if schema.unique and not problems:
@@ -225,8 +237,10 @@ _DERIVED_AMOUNT = "quantity * unit_price"
 
 def _derives_amount(schema: TableSchema, present: Sequence[str]) -> bool:
     """Whether ``amount`` is to be computed: absent, with quantity and unit_price given."""
-    return "unit_price" in schema.names and "amount" not in present and (
-        {"quantity", "unit_price"} <= set(present)
+    return (
+        "unit_price" in schema.names
+        and "amount" not in present
+        and ({"quantity", "unit_price"} <= set(present))
     )
 
 

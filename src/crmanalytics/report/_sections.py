@@ -1,0 +1,377 @@
+"""The report's sections: one small function each, listed in :data:`SECTIONS`.
+
+A section function takes the prepared :class:`~crmanalytics.report.ReportInputs` and
+returns a :class:`~crmanalytics.report.Section`: text, headline numbers, tables and
+figures, or ``section.skip("why")`` when the data do not allow it. Result tables go into
+``inputs.tables`` (written as CSV, Parquet and Excel). To add a section, write one such
+function with the library's public functions and add a :class:`SectionSpec` to
+:data:`SECTIONS` where it belongs in the reader's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmanalytics.errors import CRMError
+from crmanalytics.report._build import ReportInputs
+from crmanalytics.report._document import Section
+from crmanalytics.report._format import complete_span, money, money_label, product_names
+from crmanalytics.report._quality import is_non_product, quality_table
+from crmanalytics.schema import NPS_KIND
+
+__all__ = ["SECTIONS", "SectionSpec"]
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """One section of the report: its anchor, its title and the function that fills it.
+
+    Examples
+    --------
+    >>> from crmanalytics.report import SECTIONS
+    >>> [spec.key for spec in SECTIONS][:3]
+    ['overview', 'quality', 'segments']
+    """
+
+    key: str
+    title: str
+    build: Callable[[ReportInputs, Section], Section]
+
+    def run(self, inputs: ReportInputs) -> Section:
+        """Build the section from the inputs.
+
+        Examples
+        --------
+        >>> from crmanalytics.datasets import load_cdnow
+        >>> from crmanalytics.report import SECTIONS, ReportInputs
+        >>> SECTIONS[0].run(ReportInputs(load_cdnow())).shown
+        True
+        """
+        return self.build(inputs, Section(self.key, self.title))
+
+
+# --------------------------------------------------------------------------------------
+# overview and data quality
+# --------------------------------------------------------------------------------------
+
+
+def overview(inputs: ReportInputs, section: Section) -> Section:
+    """Headline numbers, what the data are, and what is simulated."""
+    tx = inputs.transactions
+    purchases = tx.loc[tx["amount"] > 0, ["customer_id", "timestamp"]]
+    days = purchases.assign(day=purchases["timestamp"].dt.normalize())
+    per_customer = days.drop_duplicates(["customer_id", "day"])["customer_id"].value_counts()
+    section.kpis(
+        {
+            "customers": f"{tx['customer_id'].nunique():,}",
+            "transaction rows": f"{len(tx):,}",
+            money_label("net revenue", inputs.currency): money(
+                float(tx["amount"].sum()), inputs.currency
+            ),
+            "repeat customers": f"{(per_customer > 1).mean():.1%}",
+            "first day": f"{tx['timestamp'].min():%Y-%m-%d}",
+            "last day": f"{tx['timestamp'].max():%Y-%m-%d}",
+        }
+    )
+    for note in inputs.notes:
+        section.text(note, note=True)
+    if inputs.customers is not None:
+        section.text(f"The customers table lists {len(inputs.customers):,} customers.")
+    if inputs.interactions is not None:
+        counts = inputs.interactions["kind"].value_counts().rename_axis("kind").reset_index()
+        section.table(counts, caption="Interactions by kind")
+    return section
+
+
+def data_quality(inputs: ReportInputs, section: Section) -> Section:
+    """Every rule that dropped, flagged or left out rows, with counts and examples."""
+    if not inputs.quality:
+        section.text("Every row passed every rule: nothing was dropped or flagged.")
+        return section
+    table = quality_table(inputs.quality)
+    inputs.tables["data_quality"] = table
+    section.text(
+        "What validation and the report's own rules did with the rows. Dropped rows are "
+        "in no analysis; kept rows are flagged only. A row breaking two rules is counted "
+        "under each."
+    )
+    section.kpis(
+        {f"{r.table}: rows analysed": f"{r.rows_out:,} of {r.rows_in:,}" for r in inputs.validation}
+    )
+    section.table(table, caption="Data-quality rules", max_rows=30)
+    return section
+
+
+# --------------------------------------------------------------------------------------
+# segments and value
+# --------------------------------------------------------------------------------------
+
+
+def segments(inputs: ReportInputs, section: Section) -> Section:
+    """RFM scores and the standard segment map."""
+    from crmanalytics.plotting.segmentation import plot_segments
+    from crmanalytics.segmentation import rfm_scores, rfm_segments, rfm_table, segment_summary
+
+    rfm = rfm_segments(rfm_scores(rfm_table(inputs.transactions, observation_end=inputs.end)))
+    summary = segment_summary(rfm)
+    inputs.tables["rfm"] = rfm
+    inputs.tables["segments"] = summary
+    section.text(
+        "Each customer is scored 1-5 on recency (days since the last purchase), frequency "
+        "and monetary value by quantile, and named by the standard segment map."
+    )
+    ax = plot_segments(summary)
+    section.figure(ax.figure, "Share of customers and of revenue per segment")
+    caption = "Segments" + (f" (revenue in {inputs.currency})" if inputs.currency else "")
+    section.table(summary, caption=caption)
+    return section
+
+
+def concentration(inputs: ReportInputs, section: Section) -> Section:
+    """Gini coefficient and Lorenz curve of revenue per customer."""
+    from crmanalytics.plotting.segmentation import plot_lorenz
+    from crmanalytics.segmentation import concentration as revenue_concentration
+
+    if "rfm" not in inputs.tables:
+        return section.skip("the RFM table could not be built.")
+    result = revenue_concentration(inputs.tables["rfm"], column="monetary")
+    section.kpis(
+        {
+            "Gini coefficient": f"{result.gini:.3f}",
+            "revenue from the top 20%": f"{result.share_of_top(0.2):.1%}",
+            "revenue from the top 1%": f"{result.share_of_top(0.01):.1%}",
+        }
+    )
+    ax = plot_lorenz(result)
+    section.figure(ax.figure, "Lorenz curve of revenue per customer")
+    return section
+
+
+def value(inputs: ReportInputs, section: Section) -> Section:
+    """BG/NBD purchases and P(alive), Gamma-Gamma spend, 12-month CLV."""
+    from crmanalytics.value import (
+        BetaGeoModel,
+        GammaGammaModel,
+        customer_lifetime_value,
+        customer_summary,
+    )
+
+    summary = customer_summary(inputs.transactions, observation_end=inputs.end, time_unit="W")
+    try:
+        model = BetaGeoModel().fit(summary)
+    except CRMError as exc:
+        return section.skip(f"the BG/NBD model could not be fitted ({exc}).")
+    section.text(
+        "The BG/NBD model (Fader, Hardie & Lee 2005) describes how often each customer buys "
+        "while alive and how likely they are to have left; time is in weeks."
+    )
+    section.table(model.summary().reset_index(), caption="BG/NBD parameters with standard errors")
+    p_alive = model.probability_alive(summary)
+    result = summary.assign(
+        p_alive=p_alive, expected_purchases_52w=model.expected_purchases(summary, 52.0)
+    )
+    section.kpis(
+        {
+            "mean P(alive)": f"{np.mean(p_alive):.1%}",
+            "customers with P(alive) < 50%": f"{np.mean(p_alive < 0.5):.1%}",
+            "expected purchases, next 52 weeks": f"{result['expected_purchases_52w'].sum():,.0f}",
+        }
+    )
+    _value_figures(section, model, summary)
+    inputs.tables["customer_value"] = result
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    try:
+        spend = GammaGammaModel().fit(repeat)
+    except CRMError as exc:
+        return section.skip(f"the Gamma-Gamma spend model could not be fitted ({exc}).")
+    clv = customer_lifetime_value(
+        summary, model, spend, periods=12, period_length=30.0 / 7.0, discount_rate=0.01
+    )
+    result = result.merge(clv, on="customer_id", how="left")
+    inputs.tables["customer_value"] = result
+    section.text(
+        "Customer lifetime value: expected spend per purchase (Gamma-Gamma) times expected "
+        "purchases in each of the next 12 30-day periods, discounted at 1% a period."
+    )
+    section.kpis(
+        {
+            money_label("expected 12-month value, all customers", inputs.currency): money(
+                float(result["clv"].sum()), inputs.currency
+            )
+        }
+    )
+    top = result.sort_values("clv", ascending=False)
+    caption = "Most valuable customers" + (
+        f" (clv in {inputs.currency})" if inputs.currency else ""
+    )
+    section.table(top, caption=caption, max_rows=10)
+    return section
+
+
+def _value_figures(section: Section, model: Any, summary: pd.DataFrame) -> None:
+    from crmanalytics.plotting.value import plot_frequency_recency, plot_probability_alive
+
+    age = float(summary["T"].max())
+    ax = plot_probability_alive(model, T=age)
+    section.figure(
+        ax.figure, f"P(alive) by frequency and recency, for a customer {age:.0f} weeks old"
+    )
+    ax = plot_frequency_recency(model, T=age, t=1.0)
+    section.figure(
+        ax.figure, "Expected purchases in the next week by frequency and recency (same age)"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# churn, rules, feedback
+# --------------------------------------------------------------------------------------
+
+
+def churn(inputs: ReportInputs, section: Section) -> Section:
+    """Cohort retention over complete months and the monthly churn rate."""
+    from crmanalytics.churn import churn_rate, cohort_retention
+    from crmanalytics.plotting.churn import plot_churn_rate, plot_cohort_retention
+
+    tx = inputs.transactions
+    span = complete_span(tx["timestamp"].min(), inputs.end, "M")
+    complete = span.clip_end(tx)
+    if complete.empty:
+        return section.skip("the data do not cover one complete month.")
+    retention = cohort_retention(complete, period="M")
+    inputs.tables["cohort_retention"] = retention
+    section.text(
+        "Customers grouped by the month of their first purchase; each cell is the share of "
+        "the cohort that bought again that many months later. Only complete months are "
+        "drawn, so the last column of each cohort is not a drop."
+    )
+    if span.last_note:
+        section.text(span.last_note, note=True)
+    ax = plot_cohort_retention(retention)
+    section.figure(ax.figure, "Monthly cohort retention (complete months)")
+    rates = churn_rate(tx, period="M", inactivity=90, observation_end=inputs.end)
+    inputs.tables["churn_rate"] = rates
+    if len(rates):
+        section.text(
+            "Monthly churn rate: the share of customers active at the start of a month "
+            "(a purchase in the previous 90 days) who have had none for 90 days by its end. "
+            "Only complete months are shown."
+        )
+        ax = plot_churn_rate(rates)
+        section.figure(ax.figure, "Monthly churn rate (90-day inactivity)")
+    return section
+
+
+def _labelled_rules(rules: pd.DataFrame, names: dict[object, str]) -> pd.DataFrame:
+    """Rules with ``antecedent_name`` and ``consequent_name`` (kept when already there)."""
+    if not names:
+        return rules
+    out = rules.copy()
+    for side in ("antecedent", "consequent"):
+        if f"{side}_name" not in out.columns:
+            position = list(out.columns).index(side) + 1
+            out.insert(position, f"{side}_name", out[side].map(names))
+    return out
+
+
+def _short(text: object, width: int = 28) -> str:
+    label = str(text)
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def rules(inputs: ReportInputs, section: Section) -> Section:
+    """A-then-B rules over products, labelled with product names when given."""
+    tx = inputs.transactions
+    if "product_id" not in tx.columns:
+        return section.skip("the transactions have no product_id column.")
+    from crmanalytics.association import sequential_rules
+    from crmanalytics.plotting.association import plot_sequential_rules
+
+    keep = tx["amount"] > 0
+    if inputs.non_products:
+        keep &= ~is_non_product(tx["product_id"], inputs.non_products)
+    found = sequential_rules(tx.loc[keep], min_support=0.01)
+    if not len(found):
+        return section.skip("no product pair reaches 1% of customers.")
+    found = _labelled_rules(found, product_names(tx))
+    inputs.tables["sequential_rules"] = found
+    section.text(
+        "Customers who bought A and then B 1 to 90 days later (purchases only: returns, "
+        "zero-price lines and non-product codes are left out). Support: share of all "
+        "customers doing so; confidence: share of A's buyers; lift: how many times more "
+        "often than if A and B were unrelated."
+    )
+    labelled = found.copy()
+    if "antecedent_name" in found.columns:
+        for side in ("antecedent", "consequent"):
+            names = found[f"{side}_name"].where(found[f"{side}_name"].notna(), found[side])
+            labelled[side] = names.map(_short)
+    ax = plot_sequential_rules(labelled)
+    section.figure(ax.figure, "Strongest A-then-B rules by lift")
+    shown = [
+        c
+        for c in (
+            "antecedent",
+            "antecedent_name",
+            "consequent",
+            "consequent_name",
+            "customers",
+            "support",
+            "confidence",
+            "lift",
+            "median_lag_days",
+        )
+        if c in found.columns
+    ]
+    section.table(found.sort_values("lift", ascending=False)[shown], caption="Rules", max_rows=15)
+    return section
+
+
+def nps(inputs: ReportInputs, section: Section) -> Section:
+    """Net Promoter Score with its interval, and its monthly trend over complete months."""
+    inter = inputs.interactions
+    if inter is None or "score" not in inter.columns or not (inter["kind"] == NPS_KIND).any():
+        return section.skip("there are no interactions with kind 'nps' and a score.")
+    from crmanalytics.feedback import nps as net_promoter_score
+    from crmanalytics.feedback import nps_trend
+    from crmanalytics.plotting.feedback import plot_nps_trend
+
+    answers = inter.loc[inter["kind"] == NPS_KIND]
+    overall = net_promoter_score(answers["score"], method="adjusted-wald")
+    ci = overall.confidence_interval
+    section.kpis(
+        {
+            "NPS": f"{overall.score:+.1f}",
+            "95% interval": f"{ci.low:+.1f} to {ci.high:+.1f}",
+            "answers": f"{overall.n:,}",
+        }
+    )
+    span = complete_span(answers["timestamp"].min(), answers["timestamp"].max(), "M")
+    monthly = span.clip(answers)
+    if monthly.empty:
+        return section
+    trend = nps_trend(monthly, period="M", method="adjusted-wald")
+    inputs.tables["nps_trend"] = trend
+    for note in span.notes:
+        section.text(note, note=True)
+    ax = plot_nps_trend(trend)
+    section.figure(ax.figure, "NPS by month with its 95% interval (adjusted Wald)")
+    return section
+
+
+#: The report's sections in the reader's order. The lead adds sales, campaigns, uplift,
+#: funnels, the model check, CLV intervals and churn drivers here as they land.
+SECTIONS: tuple[SectionSpec, ...] = (
+    SectionSpec("overview", "Overview", overview),
+    SectionSpec("quality", "Data quality", data_quality),
+    SectionSpec("segments", "RFM segments", segments),
+    SectionSpec("concentration", "Revenue concentration", concentration),
+    SectionSpec("value", "Lifetime value and P(alive)", value),
+    SectionSpec("churn", "Churn and cohort retention", churn),
+    SectionSpec("rules", "A-then-B rules", rules),
+    SectionSpec("nps", "Net Promoter Score", nps),
+)
