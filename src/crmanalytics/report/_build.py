@@ -173,7 +173,7 @@ def prepare_inputs(
     ...     "unit_price": "Price"})
     >>> inputs.transactions[["customer_id", "amount"]]
        customer_id  amount
-    0          1.0     5.0
+    0            1     5.0
     >>> for row in inputs.quality:
     ...     print(row.action, row.rows, row.rule)
     computed 1 amount was computed as quantity * unit_price (the table has no amount column)
@@ -182,7 +182,7 @@ def prepare_inputs(
     mapping = dict(columns or {})
     reports: list[ValidationReport] = []
     tx, quality = _validate(transactions, "transactions", mapping, invalid, reports)
-    tx = tx.reset_index(drop=True)
+    tx = _whole_ids(tx.reset_index(drop=True))
     quality += flag_transactions(tx, non_products)
     cust = inter = None
     if customers is not None:
@@ -190,6 +190,7 @@ def prepare_inputs(
         quality += found
     if interactions is not None:
         inter, found = _validate(interactions, "interactions", mapping, invalid, reports)
+        inter = _whole_ids(inter)
         quality += found
     return ReportInputs(
         tx,
@@ -204,6 +205,16 @@ def prepare_inputs(
         validation=reports,
         notes=list(notes),
     )
+
+
+def _whole_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customer ids stored as floats (CSV exports with gaps) shown as the integers they are."""
+    ids = frame["customer_id"]
+    if pd.api.types.is_float_dtype(ids.dtype) and ids.notna().all():
+        values = ids.to_numpy(dtype=float)
+        if (values == values.round()).all():
+            return frame.assign(customer_id=values.astype("int64"))
+    return frame
 
 
 def build_report(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,8 @@ section{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:1rem 
 margin:1.2rem 0}
 h2{margin-top:.2rem;color:#16324f} p.note{color:#566475;font-size:.9rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
-th,td{border-bottom:1px solid #e4e8ee;padding:.25rem .6rem;text-align:right}
-th{background:#eef2f6} td:first-child,th:first-child{text-align:left}
+th,td{border-bottom:1px solid #e4e8ee;padding:.25rem .6rem;text-align:left;vertical-align:top}
+th{background:#eef2f6} th.num,td.num{text-align:right;white-space:nowrap}
 figure{margin:.8rem 0} figure img{max-width:100%;height:auto}
 figcaption{color:#566475;font-size:.85rem}
 .kpis{display:flex;flex-wrap:wrap;gap:.8rem}
@@ -121,8 +122,7 @@ class Section:
         >>> "First 5 of 20 rows." in s.parts[0]
         True
         """
-        shown = frame.head(max_rows)
-        body = shown.to_html(index=False, border=0, float_format=lambda v: f"{v:,.3f}", na_rep="")
+        body = _html_table(frame.head(max_rows))
         cap = f"<p class='note'>{html.escape(caption)}</p>" if caption else ""
         more = (
             f"<p class='note'>First {max_rows} of {len(frame):,} rows.</p>"
@@ -159,6 +159,50 @@ class Section:
 
 
 _SKIPPED = ' class="skipped"'
+
+
+def _cell(value: object) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
+    return html.escape(str(value))
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    """A plain HTML table: numbers right-aligned with thousands separators, text left."""
+    names = [str(n) for n in frame.columns]
+    ids = [n.endswith("_id") or n in ("antecedent", "consequent") for n in names]
+    numeric = [
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) and not i
+        for dtype, i in zip(frame.dtypes, ids, strict=True)
+    ]
+    css = [' class="num"' if flag else "" for flag in numeric]
+    head = "".join(f"<th{c}>{html.escape(n)}</th>" for n, c in zip(names, css, strict=True))
+    rows = []
+    for record in frame.itertuples(index=False, name=None):
+        cells = "".join(
+            f"<td{c}>{html.escape(str(v)) if i else _cell(_plain(v))}</td>"
+            for v, c, i in zip(record, css, ids, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _plain(value: object) -> object:
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, pd.Timestamp):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 def render(title: str, subtitle: str, sections: list[Section], footer: str = "") -> str:

@@ -232,6 +232,9 @@ def _value_figures(section: Section, model: Any, summary: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------------------
 
 
+_INACTIVITY = 90
+
+
 def churn(inputs: ReportInputs, section: Section) -> Section:
     """Cohort retention over complete months and the monthly churn rate."""
     from crmanalytics.churn import churn_rate, cohort_retention
@@ -253,7 +256,13 @@ def churn(inputs: ReportInputs, section: Section) -> Section:
         section.text(span.last_note, note=True)
     ax = plot_cohort_retention(retention)
     section.figure(ax.figure, "Monthly cohort retention (complete months)")
-    rates = churn_rate(tx, period="M", inactivity=90, observation_end=inputs.end)
+    rates = churn_rate(tx, period="M", inactivity=_INACTIVITY, observation_end=inputs.end)
+    # before the first day + 90 days nobody can have been inactive for 90 days: those
+    # months show a churn of zero that is only the start of the data, not a fact
+    possible = tx["timestamp"].min().normalize() + pd.Timedelta(days=_INACTIVITY)
+    month_end = rates["period"] + pd.offsets.MonthBegin(1)
+    early = int((month_end <= possible).sum())
+    rates = rates.loc[month_end > possible].reset_index(drop=True)
     inputs.tables["churn_rate"] = rates
     if len(rates):
         section.text(
@@ -261,6 +270,12 @@ def churn(inputs: ReportInputs, section: Section) -> Section:
             "(a purchase in the previous 90 days) who have had none for 90 days by its end. "
             "Only complete months are shown."
         )
+        if early:
+            section.text(
+                f"The first {early} month(s) are left out: within 90 days of the first "
+                "transaction in the data nobody can have been inactive for 90 days yet.",
+                note=True,
+            )
         ax = plot_churn_rate(rates)
         section.figure(ax.figure, "Monthly churn rate (90-day inactivity)")
     return section
@@ -350,7 +365,9 @@ def nps(inputs: ReportInputs, section: Section) -> Section:
             "answers": f"{overall.n:,}",
         }
     )
-    span = complete_span(answers["timestamp"].min(), answers["timestamp"].max(), "M")
+    # the survey window is the data's window, not the first and last answer
+    first = min(answers["timestamp"].min(), inputs.transactions["timestamp"].min())
+    span = complete_span(first, max(inputs.end, answers["timestamp"].max()), "M")
     monthly = span.clip(answers)
     if monthly.empty:
         return section
