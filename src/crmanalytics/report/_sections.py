@@ -161,14 +161,17 @@ def value(inputs: ReportInputs, section: Section) -> Section:
         customer_summary,
     )
 
-    summary = customer_summary(inputs.transactions, observation_end=inputs.end, time_unit="W")
+    tx = inputs.transactions
+    purchases = tx.loc[tx["amount"] > 0]
+    summary = customer_summary(purchases, observation_end=inputs.end, time_unit="W")
     try:
         model = BetaGeoModel().fit(summary)
     except CRMError as exc:
         return section.skip(f"the BG/NBD model could not be fitted ({exc}).")
     section.text(
         "The BG/NBD model (Fader, Hardie & Lee 2005) describes how often each customer buys "
-        "while alive and how likely they are to have left; time is in weeks."
+        "while alive and how likely they are to have left; time is in weeks. The models "
+        "describe purchases: rows with a zero or negative amount are left out here."
     )
     section.table(model.summary().reset_index(), caption="BG/NBD parameters with standard errors")
     p_alive = model.probability_alive(summary)
