@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         help="product ids that are not merchandise (postage, fees), comma separated; "
         "left out of product rules; an id ending in * is a prefix",
     )
+    report.add_argument(
+        "--date-format",
+        help="strptime format of text dates that are not ISO 8601, e.g. '%%m/%%d/%%Y %%H:%%M' "
+        "for 12/1/2010 8:26",
+    )
     report.add_argument("--title", help="page title")
     report.add_argument("--out", help="folder to write the report into (required)")
     report.add_argument(
@@ -111,7 +116,14 @@ def _report(args: argparse.Namespace) -> int:
     try:
         return _run_report(args)
     except (CRMError, InputError) as exc:
-        message = " ".join(str(exc).split("\n")) if "\n" not in str(exc) else str(exc)
+        message = str(exc)
+        if "could not be parsed as a datetime" in message:
+            message += (
+                "\nDates that are not ISO 8601 (2010-12-01 08:26) need their format: "
+                "--date-format '%m/%d/%Y %H:%M' for 12/1/2010 8:26."
+            )
+        if "must not be missing" in message and "--invalid" not in message:
+            message += "\nTo drop such rows and list them in the report, add --invalid drop."
         sys.stderr.write(f"crmanalytics: {message}\n")
         return EXIT_USAGE
 
@@ -156,6 +168,7 @@ def _run_report(args: argparse.Namespace) -> int:
             invalid=options.invalid,
             currency=options.currency,
             non_products=options.non_products,
+            date_format=options.date_format,
             **({"title": options.title} if options.title else {}),
         )
     progress = Progress(len(SECTIONS), quiet=options.quiet)

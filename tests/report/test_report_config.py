@@ -98,3 +98,34 @@ def test_bad_config_exits_2(tmp_path, capsys, text, needle):
     config.write_text(text, encoding="utf-8")
     assert main(["report", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_us_dates_need_and_take_a_date_format(tmp_path, capsys):
+    raw = load_online_retail().head(3000)
+    exported = raw.assign(
+        InvoiceDate=[
+            f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}" for t in raw["InvoiceDate"]
+        ]
+    )
+    path = tmp_path / "us.csv"
+    exported.to_csv(path, index=False)
+    args = ["report", str(path), "--invalid", "drop", "--quiet", "--columns"]
+    mapping = "customer_id=CustomerID,timestamp=InvoiceDate,quantity=Quantity,unit_price=UnitPrice"
+    # without the format every date fails to parse, with it none does
+    assert main([*args, mapping, "--out", str(tmp_path / "a")]) == 2
+    assert "--date-format" in capsys.readouterr().err
+    code = main([*args, mapping, "--date-format", "%m/%d/%Y %H:%M", "--out", str(tmp_path / "b")])
+    assert code == 0
+    quality = pd.read_csv(tmp_path / "b" / "tables" / "data_quality.csv")
+    assert not quality["rule"].str.contains("parsed").any()
+    rfm = pd.read_csv(tmp_path / "b" / "tables" / "rfm.csv")
+    assert rfm["customer_id"].nunique() == raw["CustomerID"].nunique()
+
+
+def test_a_mapped_column_no_file_has_is_named(raw_csv, capsys):
+    code = main(
+        ["report", str(raw_csv), "--columns", "customer_id=CustomerId", "--out", "x", "--quiet"]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "is mapped to 'CustomerId', which no input table has" in err

@@ -98,14 +98,42 @@ def _mapping_for(frame: pd.DataFrame, columns: Mapping[str, str], table: str) ->
     return {k: v for k, v in columns.items() if k in names and v in frame.columns}
 
 
+def _parse_dates(
+    raw: pd.DataFrame, table: str, mapping: Mapping[str, str], date_format: str | None
+) -> pd.DataFrame:
+    """Parse the table's text datetime columns with an explicit format (unparsable: null).
+
+    Values that do not match stay as they were (they are not silently emptied), so
+    validation still reports them with their text.
+    """
+    if date_format is None:
+        return raw
+    parsed: dict[str, pd.Series] = {}
+    for spec in SCHEMAS[table].columns:
+        source = mapping.get(spec.name, spec.name)
+        if spec.kind != "datetime" or source not in raw.columns:
+            continue
+        column = raw[source]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        values = pd.to_datetime(column, format=date_format, errors="coerce")
+        parsed[source] = values.astype(object).where(values.notna(), column)
+        if values.notna().sum() == column.notna().sum():
+            parsed[source] = values
+    return raw.assign(**parsed) if parsed else raw
+
+
 def _validate(
     raw: pd.DataFrame,
     table: str,
     columns: Mapping[str, str],
     invalid: Invalid,
     reports: list[ValidationReport],
+    *,
+    date_format: str | None = None,
 ) -> tuple[pd.DataFrame, list[QualityRow]]:
     mapping = _mapping_for(raw, columns, table)
+    raw = _parse_dates(raw, table, mapping, date_format)
     frame, report = validate_with_report(raw, SCHEMAS[table], mapping, invalid)
     reports.append(report)
     return frame, from_validation(report, raw, mapping)
@@ -124,6 +152,7 @@ def prepare_inputs(
     currency: str | None = None,
     non_products: Sequence[str] = (),
     notes: Sequence[str] = (),
+    date_format: str | None = None,
 ) -> ReportInputs:
     """Validate raw tables into :class:`ReportInputs` and take the data-quality account.
 
@@ -151,6 +180,10 @@ def prepare_inputs(
         Product ids that are not merchandise, left out of product rules.
     notes : sequence of str
         Lines about the data for the overview.
+    date_format : str, optional
+        A :func:`~datetime.datetime.strptime` format for text date columns that are
+        not ISO 8601 (``"%m/%d/%Y %H:%M"`` for ``12/1/2010 8:26``); without it text
+        dates are read as ISO 8601.
 
     Returns
     -------
@@ -180,16 +213,29 @@ def prepare_inputs(
     dropped 1 customer_id: must not be missing (guest checkouts: no customer to attribute them to)
     """
     mapping = dict(columns or {})
+    _check_mapping(mapping, [t for t in (transactions, customers, interactions) if t is not None])
     reports: list[ValidationReport] = []
-    tx, quality = _validate(transactions, "transactions", mapping, invalid, reports)
+    tx, quality = _validate(
+        transactions, "transactions", mapping, invalid, reports, date_format=date_format
+    )
+    if tx.empty:
+        from crmanalytics.errors import Problem, SchemaError
+
+        # nothing left to analyse: the rules that dropped every row are the message
+        empty = Problem("(table)", "has no rows", 0, (), "give a table with transactions")
+        raise SchemaError("transactions", reports[0].problems or (empty,))
     tx = _whole_ids(tx.reset_index(drop=True))
     quality += flag_transactions(tx, non_products)
     cust = inter = None
     if customers is not None:
-        cust, found = _validate(customers, "customers", mapping, invalid, reports)
+        cust, found = _validate(
+            customers, "customers", mapping, invalid, reports, date_format=date_format
+        )
         quality += found
     if interactions is not None:
-        inter, found = _validate(interactions, "interactions", mapping, invalid, reports)
+        inter, found = _validate(
+            interactions, "interactions", mapping, invalid, reports, date_format=date_format
+        )
         inter = _whole_ids(inter)
         quality += found
     return ReportInputs(
@@ -205,6 +251,28 @@ def prepare_inputs(
         validation=reports,
         notes=list(notes),
     )
+
+
+def _check_mapping(mapping: Mapping[str, str], frames: Sequence[pd.DataFrame]) -> None:
+    """A mapped column that no table has is a typo: say so rather than ignore it."""
+    from crmanalytics.errors import Problem, SchemaError
+
+    present = {str(c) for frame in frames for c in frame.columns}
+    absent = {k: v for k, v in mapping.items() if v not in present}
+    if absent:
+        raise SchemaError(
+            "input",
+            [
+                Problem(
+                    canonical,
+                    f"is mapped to {source!r}, which no input table has",
+                    0,
+                    (),
+                    "check the spelling; the tables have " + ", ".join(sorted(present)[:15]),
+                )
+                for canonical, source in absent.items()
+            ],
+        )
 
 
 def _whole_ids(frame: pd.DataFrame) -> pd.DataFrame:

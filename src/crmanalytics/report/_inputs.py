@@ -69,6 +69,7 @@ class Settings:
     currency: str | None
     non_products: tuple[str, ...]
     title: str | None
+    date_format: str | None
     out: str
     xlsx: bool
     demo: bool
@@ -76,7 +77,7 @@ class Settings:
 
 
 _PATHS = ("transactions", "customers", "interactions", "out")
-_TEXT = ("observation_end", "currency", "title", "invalid")
+_TEXT = ("observation_end", "currency", "title", "invalid", "date_format")
 _FLAGS = ("xlsx", "demo", "quiet")
 _KEYS = (*_PATHS, *_TEXT, *_FLAGS, "columns", "non_products")
 
@@ -146,7 +147,8 @@ def settings(args: argparse.Namespace) -> Settings:
     >>> from crmanalytics.report._inputs import settings
     >>> args = argparse.Namespace(config=None, transactions="t.csv", columns="customer_id=Id",
     ...     customers=None, interactions=None, invalid=None, observation_end=None,
-    ...     currency=None, non_products="POST,DOT", title=None, out="out", xlsx=None,
+    ...     currency=None, non_products="POST,DOT", title=None, date_format=None, out="out",
+    ...     xlsx=None,
     ...     demo=None, quiet=None)
     >>> s = settings(args)
     >>> s.invalid, dict(s.columns), s.non_products, s.xlsx
@@ -178,6 +180,7 @@ def settings(args: argparse.Namespace) -> Settings:
         currency=merged["currency"],
         non_products=tuple(str(p) for p in non_products),
         title=merged["title"],
+        date_format=merged["date_format"],
         out=str(merged["out"]),
         xlsx=bool(merged["xlsx"]),
         demo=bool(merged["demo"]),
