@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,8 +111,20 @@ class Section:
         )
         self.parts.append(f'<div class="kpis">{cells}</div>')
 
-    def table(self, frame: pd.DataFrame, *, caption: str = "", max_rows: int = 15) -> None:
+    def table(
+        self,
+        frame: pd.DataFrame,
+        *,
+        caption: str = "",
+        max_rows: int = 15,
+        percent: Sequence[str] = (),
+        money: Sequence[str] = (),
+    ) -> None:
         """Add the first rows of a table.
+
+        Numbers are right-aligned with thousands separators (three decimals); the
+        columns named in ``percent`` are shown as percentages (0.123 as 12.3%), those
+        in ``money`` with two decimals.
 
         Examples
         --------
@@ -122,7 +135,8 @@ class Section:
         >>> "First 5 of 20 rows." in s.parts[0]
         True
         """
-        body = _html_table(frame.head(max_rows))
+        formats = dict.fromkeys(percent, "{:.1%}") | dict.fromkeys(money, "{:,.2f}")
+        body = _html_table(frame.head(max_rows), formats)
         cap = f"<p class='note'>{html.escape(caption)}</p>" if caption else ""
         more = (
             f"<p class='note'>First {max_rows} of {len(frame):,} rows.</p>"
@@ -161,9 +175,11 @@ class Section:
 _SKIPPED = ' class="skipped"'
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, fmt: str | None = None) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if fmt is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt.format(value)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
@@ -175,7 +191,7 @@ def _cell(value: object) -> str:
     return html.escape(str(value))
 
 
-def _html_table(frame: pd.DataFrame) -> str:
+def _html_table(frame: pd.DataFrame, formats: Mapping[str, str]) -> str:
     """A plain HTML table: numbers right-aligned with thousands separators, text left."""
     names = [str(n) for n in frame.columns]
     ids = [n.endswith("_id") or n in ("antecedent", "consequent") for n in names]
@@ -188,8 +204,8 @@ def _html_table(frame: pd.DataFrame) -> str:
     rows = []
     for record in frame.itertuples(index=False, name=None):
         cells = "".join(
-            f"<td{c}>{html.escape(str(v)) if i else _cell(_plain(v))}</td>"
-            for v, c, i in zip(record, css, ids, strict=True)
+            f"<td{c}>{html.escape(str(v)) if i else _cell(_plain(v), formats.get(n))}</td>"
+            for v, c, i, n in zip(record, css, ids, names, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -128,7 +128,12 @@ def segments(inputs: ReportInputs, section: Section) -> Section:
     ax = plot_segments(summary)
     section.figure(ax.figure, "Share of customers and of revenue per segment")
     caption = "Segments" + (f" (revenue in {inputs.currency})" if inputs.currency else "")
-    section.table(summary, caption=caption)
+    section.table(
+        summary,
+        caption=caption,
+        percent=("customer_share", "revenue_share"),
+        money=("revenue", "mean_monetary"),
+    )
     return section
 
 
@@ -212,7 +217,9 @@ def value(inputs: ReportInputs, section: Section) -> Section:
     caption = "Most valuable customers" + (
         f" (clv in {inputs.currency})" if inputs.currency else ""
     )
-    section.table(top, caption=caption, max_rows=10)
+    section.table(
+        top, caption=caption, max_rows=10, percent=("p_alive",), money=("monetary_value", "clv")
+    )
     return section
 
 
@@ -345,7 +352,12 @@ def rules(inputs: ReportInputs, section: Section) -> Section:
         )
         if c in found.columns
     ]
-    section.table(found.sort_values("lift", ascending=False)[shown], caption="Rules", max_rows=15)
+    section.table(
+        found.sort_values("lift", ascending=False)[shown],
+        caption="Rules",
+        max_rows=15,
+        percent=("support", "confidence"),
+    )
     return section
 
 
