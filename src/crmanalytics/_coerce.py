@@ -7,10 +7,20 @@ non-raising parse, so parsing is done natively per backend here and nowhere else
 
 Text timestamps are read as ISO 8601 (``2024-03-01``, ``2024-03-01 14:30``,
 ``2024-03-01T14:30:00``); that is the format every backend parses alike.
+
+Text timestamps that carry *different* UTC offsets (``...+01:00`` next to
+``...+02:00``, or next to values without an offset) are refused with a
+:class:`~crmanalytics.errors.SchemaError` naming the column, the offsets found, how
+many rows differ from the most common offset, examples and the fix, on every backend.
+The library reads timestamps as wall-clock times (a day is a calendar day where the
+event happened); converting such a column silently to UTC would move events across
+midnight, and dropping the offsets would misorder them, so the caller chooses (the
+message says how).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +29,7 @@ import pandas as pd
 
 from crmanalytics._frames import AnyFrame
 
-__all__ = ["Plan", "add_parsed", "helper_name", "is_helper", "plan"]
+__all__ = ["Plan", "add_parsed", "check_offsets", "helper_name", "is_helper", "plan"]
 
 Target = Literal["datetime", "float"]
 _HELPER = "__crm_parsed__"
@@ -132,8 +142,109 @@ def _parse_pandas(values: pd.Series, target: Target) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
+#: A time of day, then the offset suffixes below ("Z", "+01:00", "+0100", "+01").
+_TIME = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*"
+_SUFFIXES: tuple[tuple[str, int], ...] = (
+    (r"[+-]\d{2}:\d{2}$", 6),
+    (r"[+-]\d{4}$", 5),
+    (r"[+-]\d{2}$", 3),
+    (r"[Zz]$", 1),
+)
+_OFFSET_FIX = (
+    "convert the column to one time zone before passing it, e.g. "
+    "pandas.to_datetime(values, utc=True) for UTC instants, then "
+    ".dt.tz_convert('Europe/Paris') if days should follow that zone's calendar"
+)
+
+
+def _offset_minutes(text: str) -> int | None:
+    """Minutes east of UTC of an offset suffix; None for no offset."""
+    if not text:
+        return None
+    if text in ("Z", "z"):
+        return 0
+    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})?", text)
+    if match is None:  # pragma: no cover - the pattern above admits nothing else
+        return None
+    sign = -1 if match.group(1) == "-" else 1
+    return sign * (int(match.group(2)) * 60 + int(match.group(3) or 0))
+
+
+def check_offsets(frame: AnyFrame, name: str, source: str | None = None) -> None:
+    """Raise a SchemaError when the text timestamps of ``name`` mix UTC offsets.
+
+    One small query: the rows per distinct offset suffix. Values without an offset
+    count as their own kind, so offsets next to plain times are mixed too.
+
+    Examples
+    --------
+    >>> import narwhals.stable.v2 as nw
+    >>> import pandas as pd
+    >>> from crmanalytics._coerce import check_offsets
+    >>> f = nw.from_native(pd.DataFrame({"t": ["2024-03-01T10:00+01:00",
+    ...                                        "2024-06-01T10:00+02:00"]}))
+    >>> check_offsets(f, "t")
+    Traceback (most recent call last):
+    ...
+    crmanalytics.errors.SchemaError: input: 1 problem found
+      - column 't': text timestamps must share one UTC offset, found 2 (+01:00, +02:00)...
+    """
+    from crmanalytics._frames import collect
+    from crmanalytics.errors import Problem, SchemaError
+
+    text = nw.col(name)
+    suffix: Any = nw.lit("")
+    for pattern, width in reversed(_SUFFIXES):
+        found = text.str.contains(_TIME + pattern).fill_null(value=False)
+        suffix = nw.when(found).then(text.str.slice(-width)).otherwise(suffix)
+    try:
+        present = frame.filter(~text.is_null()).with_columns(suffix.alias("__crm_offset"))
+        counts = collect(present.group_by("__crm_offset").agg(nw.len().alias("__crm_n")))
+    except (AttributeError, TypeError):  # pandas object column of non-text (dates ...)
+        return
+    if len(counts) < 2:
+        return
+    rows: dict[int | None, int] = {}
+    spelled: dict[int | None, list[str]] = {}
+    for suffix_text, n in zip(
+        counts["__crm_offset"].to_list(), counts["__crm_n"].to_list(), strict=True
+    ):
+        minutes = _offset_minutes(str(suffix_text or ""))
+        rows[minutes] = rows.get(minutes, 0) + int(n)
+        spelled.setdefault(minutes, []).append(str(suffix_text or ""))
+    if len(rows) < 2:
+        return  # "Z" and "+00:00" are the same offset
+    common = max(rows, key=lambda k: (rows[k], k is None))
+    others = [s for k, texts in spelled.items() if k != common for s in texts]
+    odd = nw.col("__crm_offset").is_in(others)
+    examples = collect(present.filter(odd).select(name).head(5))[name].to_list()
+    shown = ", ".join(
+        "none" if k is None else f"{'+' if k >= 0 else '-'}{abs(k) // 60:02d}:{abs(k) % 60:02d}"
+        for k in sorted(rows, key=lambda k: (k is None, k or 0))
+    )
+    raise SchemaError(
+        "input",
+        [
+            Problem(
+                name,
+                f"text timestamps must share one UTC offset, found {len(rows)} ({shown}); "
+                "rows shown differ from the most common one",
+                sum(n for k, n in rows.items() if k != common),
+                tuple(examples),
+                _OFFSET_FIX,
+                source,
+            )
+        ],
+    )
+
+
 def add_parsed(frame: AnyFrame, name: str, target: Target) -> AnyFrame:
-    """Add ``helper_name(name)``: the column parsed as ``target``, null where it fails."""
+    """Add ``helper_name(name)``: the column parsed as ``target``, null where it fails.
+
+    Text timestamps that mix UTC offsets raise a SchemaError (:func:`check_offsets`).
+    """
+    if target == "datetime" and isinstance(frame.collect_schema()[name], _PARSABLE_TEXT):
+        check_offsets(frame, name)
     helper = helper_name(name)
     implementation: nw.Implementation = frame.implementation
     native = nw.to_native(frame)

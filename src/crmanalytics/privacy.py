@@ -22,20 +22,19 @@ import hashlib
 import hmac
 import importlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect, from_native, to_native
+from crmanalytics._frames import collect, from_native, to_caller
 from crmanalytics.errors import CRMError, Problem, SchemaError
 
 __all__ = ["MIN_KEY_BYTES", "InvalidKeyError", "canonical_string", "pseudonymize"]
-
-FrameT = TypeVar("FrameT")
 
 #: Shortest accepted key, in bytes (128 bits).
 MIN_KEY_BYTES = 16
@@ -156,7 +155,12 @@ def _pseudonyms(values: Sequence[object], key: bytes) -> list[str | None]:
     return out
 
 
-def pseudonymize(frame: FrameT, columns: str | Sequence[str], *, key: str | bytes) -> FrameT:
+def pseudonymize(
+    frame: IntoFrameT,
+    columns: str | Sequence[str] | Mapping[str, str],
+    *,
+    key: str | bytes,
+) -> IntoFrameT:
     """Replace identifier or personal columns by their keyed HMAC-SHA256.
 
     Each value is first rendered as text by :func:`canonical_string` (so the integer
@@ -171,8 +175,12 @@ def pseudonymize(frame: FrameT, columns: str | Sequence[str], *, key: str | byte
     frame : dataframe
         pandas, Polars (eager or lazy), PyArrow, DuckDB or another narwhals-supported
         frame. It is not modified.
-    columns : str or sequence of str
-        The columns to pseudonymise; the result has them as strings.
+    columns : str, sequence of str, or mapping of str to str
+        The columns to pseudonymise, by your names; the result has them as strings.
+        A mapping in the library's ``columns={canonical: yours}`` form names your
+        columns by its values (``{"customer_id": "CustomerID"}`` hashes
+        ``CustomerID``), so the mapping given to the analyses can be reused; the
+        columns keep your names.
     key : str or bytes
         Secret key, at least 16 bytes (a ``str`` is encoded as UTF-8). It is used only
         to compute the digests and never appears in the output, errors or reprs.
@@ -181,7 +189,8 @@ def pseudonymize(frame: FrameT, columns: str | Sequence[str], *, key: str | byte
     -------
     dataframe
         Same type as ``frame``, same columns in the same order, same rows; a lazy
-        frame stays lazy.
+        frame stays lazy; a pandas result keeps the caller's index (the rows are
+        the caller's).
 
     Raises
     ------
@@ -214,7 +223,12 @@ def pseudonymize(frame: FrameT, columns: str | Sequence[str], *, key: str | byte
     [12346.0, nan]
     """
     raw_key = _key_bytes(key)
-    names = [columns] if isinstance(columns, str) else list(columns)
+    if isinstance(columns, str):
+        names = [columns]
+    elif isinstance(columns, Mapping):
+        names = list(dict.fromkeys(columns.values()))
+    else:
+        names = list(columns)
     data = from_native(frame)
     missing = [name for name in names if name not in data.columns]
     if missing:
@@ -231,7 +245,7 @@ def pseudonymize(frame: FrameT, columns: str | Sequence[str], *, key: str | byte
             ],
         )
     duckdb = data.implementation.is_duckdb()
-    result: Any = to_native(data) if duckdb else data
+    result: Any = nw.to_native(data) if duckdb else data
     for name in names:
         distinct = collect(data.select(name).unique())[name]
         present = [canonical_string(v) is not None for v in distinct.to_list()]
@@ -245,7 +259,9 @@ def pseudonymize(frame: FrameT, columns: str | Sequence[str], *, key: str | byte
             result = result.with_columns(
                 nw.col(name).replace_strict(keys, hashes, default=None, return_dtype=nw.String)
             )
-    return result if duckdb else to_native(result)  # type: ignore[no-any-return]
+    if duckdb:
+        return result  # type: ignore[no-any-return]
+    return to_caller(result, frame, keep_index=True)
 
 
 def _duckdb_replace(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmanalytics.association import next_best_items, sequential_rules
+from crmanalytics.association import basket_rules, next_best_items, sequential_rules
 from crmanalytics.errors import SchemaError
 
 ITEMS = ["a", "b", "c", "d", "e"]
@@ -135,3 +135,78 @@ def test_bad_options(kwargs: dict[str, Any], message: str) -> None:
     )
     with pytest.raises(ValueError, match=message):
         next_best_items(hist, rules, **kwargs)
+
+
+def brute_force_itemsets(history: pd.DataFrame, rules: pd.DataFrame, k: int) -> list[tuple]:
+    """Oracle for basket rules: a rule applies when every antecedent item was bought."""
+    bought: dict[Any, set[Any]] = {}
+    for c, i in zip(history["customer_id"], history["product_id"], strict=True):
+        bought.setdefault(c, set()).add(i)
+    out = []
+    for c in sorted(bought):
+        best: dict[Any, tuple[float, float, int, tuple[Any, ...]]] = {}
+        for row, r in enumerate(rules.itertuples(index=False)):
+            if not set(r.antecedents) <= bought[c]:
+                continue
+            for item in r.consequents:
+                cand = (-r.confidence, -r.lift, row, tuple(sorted(r.antecedents)))
+                if item not in bought[c] and (item not in best or cand < best[item]):
+                    best[item] = cand
+        ranked = sorted(best.items(), key=lambda kv: (*kv[1][:3], kv[0]))[:k]
+        out += [
+            (c, rank, item, -score, list(ante))
+            for rank, (item, (score, _, _, ante)) in enumerate(ranked, start=1)
+        ]
+    return out
+
+
+@given(
+    rules=st.lists(
+        st.tuples(
+            st.sets(st.sampled_from(ITEMS), min_size=1, max_size=3),
+            st.sets(st.sampled_from(ITEMS), min_size=1, max_size=2),
+            st.sampled_from([0.1, 0.2, 0.5]),
+            st.sampled_from([0.9, 2.0]),
+        ),
+        max_size=10,
+    ),
+    history=history_strategy,
+    k=st.integers(1, 4),
+)
+def test_itemset_rules_match_brute_force(
+    rules: list[tuple[set[str], set[str], float, float]], history: list[tuple[int, str]], k: int
+) -> None:
+    rule_frame = pd.DataFrame(
+        [(sorted(a), sorted(c), conf, lift) for a, c, conf, lift in rules],
+        columns=["antecedents", "consequents", "confidence", "lift"],
+    )
+    hist = pd.DataFrame(history, columns=["customer_id", "product_id"])
+    got = next_best_items(hist, rule_frame, k=k)
+    assert list(got.columns) == ["customer_id", "rank", "item", "score", "antecedents"]
+    assert list(got.itertuples(index=False, name=None)) == brute_force_itemsets(hist, rule_frame, k)
+
+
+@pytest.mark.parity
+def test_accepts_basket_rules_on_every_backend(
+    backend: str, to_backend: Any, as_pandas: Any
+) -> None:
+    rng = np.random.default_rng(5)
+    rows = [
+        (b % 17, f"t{b}", item)
+        for b in range(80)
+        for item in rng.choice(ITEMS, int(rng.integers(1, 4)), replace=False)
+    ]
+    tx = pd.DataFrame(rows, columns=["customer_id", "transaction_id", "product_id"]).assign(
+        timestamp=pd.Timestamp("2024-03-01"), amount=1.0
+    )
+    want = next_best_items(tx, basket_rules(tx, min_support=0.05, min_threshold=0.0), k=3)
+    assert len(want) > 0
+    native = to_backend(tx, backend)
+    got = as_pandas(
+        next_best_items(native, basket_rules(native, min_support=0.05, min_threshold=0.0), k=3)
+    )
+    assert list(got.columns) == list(want.columns)
+    assert [list(v) for v in got["antecedents"]] == want["antecedents"].tolist()
+    pd.testing.assert_frame_equal(
+        got.drop(columns="antecedents"), want.drop(columns="antecedents"), check_dtype=False
+    )

@@ -48,10 +48,24 @@ def test_labels_hand_made() -> None:
     assert got["churned"].tolist() == [False, True, False, True]
 
 
-def test_horizon_as_timedelta_and_cutoff_time_ignored() -> None:
-    a = churn_labels(LABELS, cutoff=pd.Timestamp("2024-03-31 01:00"), horizon=dt.timedelta(days=30))
+def test_horizon_as_timedelta_and_midnight_is_the_whole_day() -> None:
+    a = churn_labels(LABELS, cutoff=pd.Timestamp("2024-03-31 00:00"), horizon=dt.timedelta(days=30))
     b = churn_labels(LABELS, cutoff=dt.date(2024, 3, 31), horizon=30)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_cutoff_time_of_day_is_honoured_to_the_instant() -> None:
+    # a's 23:00 purchase on the cutoff day is after a 01:00 cutoff: a is not yet a
+    # customer; the window (03-31 01:00, 04-30 01:00] now holds d's 04-01 purchase
+    # and b's nothing.
+    got = churn_labels(LABELS, cutoff=pd.Timestamp("2024-03-31 01:00"), horizon=30)
+    assert got["customer_id"].tolist() == ["b", "d", "e"]
+    assert got["churned"].tolist() == [True, False, True]
+    t = tx([("x", "2024-03-31 10:00"), ("x", "2024-03-31 14:00"), ("y", "2024-03-31 11:00")])
+    with pytest.warns(DataQualityWarning, match="label window"):
+        noon = churn_labels(t, cutoff="2024-03-31 12:00", horizon=1)
+    assert noon["customer_id"].tolist() == ["x", "y"]
+    assert noon["churned"].tolist() == [False, True]  # 14:00 is in x's window
 
 
 def brute_labels(t: pd.DataFrame, cutoff: str, horizon: int) -> dict[str, bool]:

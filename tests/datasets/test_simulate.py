@@ -57,6 +57,7 @@ def test_canonical_columns_and_dtypes(data: SimulatedData) -> None:
         "product_id",
         "quantity",
         "channel",
+        "category",
     ]
     assert list(inter.columns) == [
         "customer_id",
@@ -73,6 +74,7 @@ def test_canonical_columns_and_dtypes(data: SimulatedData) -> None:
         "acquisition_channel",
         "region",
         "segment",
+        "age_band",
     ]
     for frame, time_col in ((tx, "timestamp"), (inter, "timestamp"), (cust, "created_at")):
         assert frame["customer_id"].dtype == np.int64

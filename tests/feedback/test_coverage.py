@@ -88,6 +88,6 @@ def test_public_grouped_path_has_the_same_coverage(method: str) -> None:
     )
     table = nps_by(frame, by="survey", method=method)  # type: ignore[arg-type]
     true = 100 * (mix[0] - mix[2])
-    got = float(np.mean((table["ci_low"] <= true) & (true <= table["ci_high"])))
+    got = float(np.mean((table["nps_low"] <= true) & (true <= table["nps_high"])))
     assert len(table) == surveys
     assert abs(got - NOMINAL) < 0.025, got

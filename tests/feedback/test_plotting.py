@@ -40,8 +40,8 @@ def test_trend_line_and_band_follow_the_table() -> None:
         np.testing.assert_allclose(line.get_ydata(), trend["nps"])
         (band,) = ax.collections
         ys = band.get_paths()[0].vertices[:, 1]
-        assert ys.min() == pytest.approx(trend["ci_low"].min())
-        assert ys.max() == pytest.approx(trend["ci_high"].max())
+        assert ys.min() == pytest.approx(trend["nps_low"].min())
+        assert ys.max() == pytest.approx(trend["nps_high"].max())
     finally:
         plt.close(fig)
 
@@ -52,8 +52,8 @@ def test_one_line_per_group_and_bad_table() -> None:
     try:
         assert [t.get_text() for t in ax.get_legend().get_texts()] == ["app", "web"]
         assert len(ax.collections) == 2
-        with pytest.raises(ValueError, match="'ci_low'"):
-            plot_nps_trend(trend.drop(columns="ci_low"))
+        with pytest.raises(ValueError, match="'nps_low'"):
+            plot_nps_trend(trend.drop(columns="nps_low"))
     finally:
         plt.close("all")
 
@@ -63,7 +63,7 @@ def test_by_plot_draws_interval_bounds() -> None:
     ax = plot_nps_by(table, by="channel")
     try:
         segments = ax.collections[0].get_segments()
-        np.testing.assert_allclose([s[0][0] for s in segments], table["ci_low"])
-        np.testing.assert_allclose([s[1][0] for s in segments], table["ci_high"])
+        np.testing.assert_allclose([s[0][0] for s in segments], table["nps_low"])
+        np.testing.assert_allclose([s[1][0] for s in segments], table["nps_high"])
     finally:
         plt.close("all")

@@ -23,7 +23,7 @@ def test_nps_by_segment_covers_the_planted_mix(sim: Any) -> None:
     for row in table.itertuples(index=False):
         mix = sim.truth.nps_mix[row.segment]
         planted = 100 * (mix.promoter - mix.detractor)
-        assert row.ci_low <= planted <= row.ci_high, (row.segment, planted, row.nps)
+        assert row.nps_low <= planted <= row.nps_high, (row.segment, planted, row.nps)
     # Segments were planted far apart (gold 50, silver 15, bronze -15): the order shows.
     by_segment = dict(zip(table["segment"], table["nps"], strict=True))
     assert by_segment["gold"] > by_segment["silver"] > by_segment["bronze"]

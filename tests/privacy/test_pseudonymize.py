@@ -160,3 +160,13 @@ def test_property_pandas_and_polars_agree_with_reference(values: list[int | None
     polars_out = pseudonymize(pl.DataFrame({"id": values}, schema={"id": pl.Int64}), "id", key=KEY)
     assert polars_out["id"].to_list() == expected
     assert nw.from_native(polars_out).schema["id"] == nw.String
+
+
+def test_a_columns_mapping_hashes_the_callers_columns_by_their_names() -> None:
+    source = frame().rename(columns={"customer_id": "CustomerID"})
+    source.index = pd.Index([10, 11, 12, 13, 14])
+    out = pseudonymize(source, {"customer_id": "CustomerID"}, key=KEY)
+    assert list(out.columns) == list(source.columns)
+    assert out["CustomerID"].tolist() == [reference(str(v)) for v in source["CustomerID"]]
+    assert out["email"].tolist()[0] == "a@x.org"  # only the mapped column is hashed
+    assert out.index.equals(source.index)  # the caller's rows, the caller's index

@@ -84,8 +84,8 @@ def test_bad_input() -> None:
         concentration(pd.DataFrame({"monetary": [0.0, 0.0]}))
     with pytest.raises(ValueError, match="at least one customer"):
         concentration(pd.DataFrame({"monetary": pd.Series([], dtype="float64")}))
-    with pytest.raises(SchemaError, match=r"'clv': is required but missing"):
+    with pytest.raises(SchemaError, match=r"'clv': is required by concentration but missing"):
         concentration(pd.DataFrame({"monetary": [1.0]}), column="clv")
     result = concentration(pd.DataFrame({"monetary": [1.0, 2.0]}))
-    with pytest.raises(ValueError, match="fraction must be between 0 and 1"):
+    with pytest.raises(ValueError, match="fraction must lie in \\[0, 1\\]"):
         result.share_of_top(1.5)

@@ -101,5 +101,5 @@ def test_missing_and_non_numeric_columns() -> None:
     with pytest.raises(SchemaError) as info:
         rfm_scores(rfm)
     text = str(info.value)
-    assert "'frequency': is required but missing" in text
+    assert "'frequency': is required by rfm_scores but missing" in text
     assert "'recency': must be numeric" in text

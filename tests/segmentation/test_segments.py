@@ -110,7 +110,7 @@ def test_custom_map_applies() -> None:
 
 
 def test_missing_score_column() -> None:
-    with pytest.raises(SchemaError, match=r"'m_score': is required but missing"):
+    with pytest.raises(SchemaError, match=r"'m_score': is required by rfm_segments but missing"):
         rfm_segments(pd.DataFrame({"r_score": [1], "f_score": [1]}))
 
 

@@ -49,5 +49,5 @@ def test_bad_input() -> None:
         value_tiers(frame, cuts=(0.9, 0.5))
     with pytest.raises(ValueError, match="labels must be three"):
         value_tiers(frame, labels=("a", "b"))
-    with pytest.raises(SchemaError, match=r"'clv': is required but missing"):
+    with pytest.raises(SchemaError, match=r"'clv': is required by value_tiers but missing"):
         value_tiers(frame, column="clv")

@@ -316,7 +316,7 @@ def test_bad_summary_names_column_and_rule() -> None:
     text = str(info.value)
     assert "'frequency': must be a non-negative whole number" in text
     assert "'recency': must not exceed T" in text
-    with pytest.raises(SchemaError, match="'T': is required but missing"):
+    with pytest.raises(SchemaError, match=r"'T': is required by BetaGeoModel\.fit but missing"):
         BetaGeoModel().fit(pd.DataFrame({"frequency": [1], "recency": [1.0]}))
 
 

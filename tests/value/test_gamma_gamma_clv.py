@@ -170,9 +170,10 @@ def test_clv_discounting_and_horizon_properties(cdnow_weeks, bg, gg) -> None:
     longer = customer_lifetime_value(cdnow_weeks, bg, gg, periods=24)["clv"]
     assert (discounted <= base + 1e-12).all()
     assert (longer >= customer_lifetime_value(cdnow_weeks, bg, gg)["clv"] - 1e-12).all()
-    # undiscounted CLV telescopes to spend x E[X(periods * length)]
+    # undiscounted CLV telescopes to spend x E[X(periods * length)]; the default period
+    # is 30 calendar days, i.e. 30/7 of the weekly model's unit
     spend = gg.expected_spend(cdnow_weeks)
-    total = bg.expected_purchases(cdnow_weeks, 12 * 30.0)
+    total = bg.expected_purchases(cdnow_weeks, 12 * 30.0 / 7.0)
     np.testing.assert_allclose(base, spend * total, rtol=1e-10)
 
 

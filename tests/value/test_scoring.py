@@ -17,7 +17,7 @@ from crmanalytics.value import (
 )
 from crmanalytics.value._inputs import score_rows
 
-BG = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))
+BG = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426), time_unit="D")
 GG = GammaGammaModel.from_params(GammaGammaParams(6.25, 3.74, 15.44))
 
 

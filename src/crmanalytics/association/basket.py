@@ -12,7 +12,7 @@ Examples
 ...     "product_id": ["bread", "butter", "bread", "butter", "milk"],
 ... })
 >>> rules = basket_rules(tx, min_support=0.5)
->>> sorted((sorted(a), sorted(c)) for a, c in zip(rules["antecedents"], rules["consequents"]))
+>>> sorted(zip(rules["antecedents"], rules["consequents"]))
 [(['bread'], ['butter']), (['butter'], ['bread'])]
 >>> rules["lift"].tolist()
 [1.5, 1.5]
@@ -21,14 +21,23 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any, cast
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect, is_lazy, result_like, to_native
-from crmanalytics.association._common import check_fraction, validated
+from crmanalytics._checks import check_fraction, is_int
+from crmanalytics._frames import collect, validated
+from crmanalytics.association._common import (
+    item_dtype,
+    lists_to_caller,
+    names_of,
+    product_names,
+    sorted_items,
+)
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["basket_rules"]
@@ -50,21 +59,23 @@ _METRICS = (
 
 
 def basket_rules(
-    transactions: Any,
+    transactions: IntoFrameT,
     *,
+    columns: Mapping[str, str] | None = None,
     item: str = "product_id",
     basket: str = "transaction_id",
     min_support: float = 0.01,
     metric: str = "lift",
     min_threshold: float = 1.0,
     max_len: int | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Find rules between items bought in the same basket (FP-growth, via mlxtend).
 
     The baskets are one-hot encoded as a sparse pandas frame (``SparseDtype(bool)``),
     frequent itemsets are mined with :func:`mlxtend.frequent_patterns.fpgrowth` and the
     rules built by :func:`mlxtend.frequent_patterns.association_rules`. The result has
-    mlxtend's columns and numbers; support is a fraction of baskets.
+    mlxtend's columns and numbers; support is a fraction of baskets. Every backend
+    gets the same columns, and each itemset as a sorted list of item values.
 
     Parameters
     ----------
@@ -73,9 +84,13 @@ def basket_rules(
         :func:`~crmanalytics.schema.validate_transactions`), one row per line item, with
         the ``basket`` and ``item`` columns, in any backend.
         Rows with a null item or basket are ignored (with a
-        :class:`~crmanalytics.errors.DataQualityWarning`).
+        :class:`~crmanalytics.errors.DataQualityWarning`). An optional
+        ``product_name`` column labels the products (see Returns).
+    columns : mapping of str to str, optional
+        Canonical name to your column name, e.g. ``{"transaction_id": "InvoiceNo"}``.
     item : str, default "product_id"
-        The column whose values are the items.
+        The column whose values are the items (its canonical name when it is a
+        canonical column).
     basket : str, default "transaction_id"
         The column identifying a basket (an order, an invoice, a visit).
     min_support : float in (0, 1], default 0.01
@@ -93,13 +108,17 @@ def basket_rules(
     Returns
     -------
     dataframe
-        For pandas input, mlxtend's rules frame as is: ``antecedents`` and
-        ``consequents`` are frozensets, followed by ``antecedent support``,
-        ``consequent support``, ``support``, ``confidence``, ``lift``,
-        ``representativity``, ``leverage``, ``conviction``, ``zhangs_metric``,
-        ``jaccard``, ``certainty`` and ``kulczynski``, in mlxtend's row order.
-        Other backends get the same table in their own frame type (lazy in, lazy
-        out) with the itemsets as sorted lists.
+        mlxtend's rules table in the caller's frame type (lazy in, lazy out; pandas
+        with a fresh ``0..n-1`` index), in mlxtend's row order: ``antecedents`` and
+        ``consequents``, each a **sorted list** of item values on every backend
+        (Python lists in pandas, list columns in Polars, PyArrow, DuckDB and
+        PySpark), followed by ``antecedent support``, ``consequent support``,
+        ``support``, ``confidence``, ``lift``, ``representativity``, ``leverage``,
+        ``conviction``, ``zhangs_metric``, ``jaccard``, ``certainty`` and
+        ``kulczynski``. When the items are products (``item="product_id"``) and the
+        transactions have a ``product_name`` column, ``antecedent_names`` and
+        ``consequent_names`` follow: lists of each product's most frequent name, in
+        the order of the items.
 
     Raises
     ------
@@ -127,14 +146,20 @@ def basket_rules(
     ...     "product_id": ["tea", "cup", "tea", "cup", "jam", "jam"],
     ... })
     >>> rules = basket_rules(tx, min_support=0.5, metric="confidence", min_threshold=0.9)
-    >>> sorted((sorted(a), sorted(c)) for a, c in zip(rules["antecedents"], rules["consequents"]))
+    >>> sorted(zip(rules["antecedents"], rules["consequents"]))
     [(['cup'], ['tea']), (['tea'], ['cup'])]
     >>> rules["confidence"].tolist()
     [1.0, 1.0]
     """
     from mlxtend.frequent_patterns import association_rules, fpgrowth
 
-    frame = validated(transactions, (basket, item), purpose="basket_rules")
+    frame = validated(
+        transactions,
+        "transactions",
+        columns=columns,
+        needs=[basket, item],
+        purpose="basket_rules",
+    )
     if basket == item:
         raise ValueError("basket and item must be different columns")
     min_support = check_fraction(min_support, "min_support")
@@ -142,7 +167,7 @@ def basket_rules(
         raise ValueError("min_support must be greater than 0 for FP-growth")
     if metric not in _METRICS:
         raise ValueError(f"metric must be one of {', '.join(_METRICS)}; got {metric!r}")
-    if max_len is not None and max_len < 1:
+    if max_len is not None and (not is_int(max_len) or max_len < 1):
         raise ValueError(f"max_len must be at least 1, got {max_len}")
 
     nulls = collect(
@@ -161,7 +186,7 @@ def basket_rules(
         .select(nw.col(basket).alias("basket"), nw.col(item).alias("item"))
         .unique()
     )
-    onehot = _sparse_onehot(pairs["basket"].to_numpy(), pairs["item"].to_numpy())
+    onehot, item_of = _sparse_onehot(pairs["basket"].to_numpy(), pairs["item"].to_numpy())
     if onehot.shape[0] == 0:
         itemsets = pd.DataFrame({"support": [], "itemsets": []})
     else:
@@ -177,24 +202,35 @@ def basket_rules(
                 metric=metric,
                 min_threshold=min_threshold,
             )
-    if frame.implementation.is_pandas() and not is_lazy(frame):
-        return rules
-    as_lists = rules.copy()
-    for column in ("antecedents", "consequents"):
-        as_lists[column] = pd.Series(
-            [sorted(s) for s in rules[column]], index=rules.index, dtype=object
-        )
-    out = nw.from_native(as_lists, eager_only=True)
-    if is_lazy(frame):
-        return result_like(out, frame)
-    return to_native(nw.from_arrow(out, backend=frame.implementation))
+    antecedents = [sorted_items(item_of[int(c)] for c in s) for s in rules["antecedents"]]
+    consequents = [sorted_items(item_of[int(c)] for c in s) for s in rules["consequents"]]
+    dtype = item_dtype(frame.collect_schema()[item], pairs["item"].to_list())
+    list_type = nw.List(dtype) if dtype is not None else None
+    data: dict[str, Any] = {"antecedents": antecedents, "consequents": consequents}
+    data |= {c: rules[c].to_numpy(dtype=np.float64) for c in rules.columns if c not in data}
+    dtypes: dict[str, Any] = {"antecedents": list_type, "consequents": list_type}
+    every = list(dict.fromkeys(v for items in antecedents + consequents for v in items))
+    names = product_names(frame, item, every)
+    if names is not None:
+        for column, sides in (("antecedent", antecedents), ("consequent", consequents)):
+            data[f"{column}_names"] = [names_of(itemset, names) for itemset in sides]
+            dtypes[f"{column}_names"] = nw.List(nw.String())
+    return lists_to_caller(data, dtypes, transactions)
 
 
-def _sparse_onehot(baskets: np.ndarray[Any, Any], items: np.ndarray[Any, Any]) -> pd.DataFrame:
-    """Sparse boolean basket x item frame; items sorted where they sort."""
+def _sparse_onehot(
+    baskets: np.ndarray[Any, Any], items: np.ndarray[Any, Any]
+) -> tuple[pd.DataFrame, list[Any]]:
+    """Sparse boolean basket x item-code frame and the item of each code.
+
+    Items are coded in sorted order where they sort.
+    """
     from scipy import sparse
 
-    row, _ = pd.factorize(baskets)
+    try:  # sorted baskets: the same matrix whatever order the engine returned the rows in
+        row, _ = pd.factorize(baskets, sort=True)
+    except TypeError:
+        row, _ = pd.factorize(baskets)
     try:
         col, labels = pd.factorize(items, sort=True)
     except TypeError:
@@ -205,13 +241,14 @@ def _sparse_onehot(baskets: np.ndarray[Any, Any], items: np.ndarray[Any, Any]) -
         (np.ones(row.size, dtype=np.uint8), (row, col)),
         shape=(int(row.max()) + 1 if row.size else 0, len(labels)),
     )
+    # Column names are the item codes as text: mlxtend rejects sparse frames with
+    # integer names (integer items) and calls int() on numpy strings; the rules are
+    # mapped back to the items with the returned labels.
     onehot: pd.DataFrame = cast(Any, pd.DataFrame).sparse.from_spmatrix(
-        # Python values as names: mlxtend turns numpy scalars into ints, which fails
-        # for numpy strings (np.str_ items in an object column)
-        matrix,
-        columns=pd.Index([v.item() if isinstance(v, np.generic) else v for v in labels]),
+        matrix, columns=pd.Index([str(code) for code in range(len(labels))])
     )
-    return onehot.astype(pd.SparseDtype(bool, fill_value=False))
+    items_of = [v.item() if isinstance(v, np.generic) else v for v in labels]
+    return onehot.astype(pd.SparseDtype(bool, fill_value=False)), items_of
 
 
 def _empty_rules() -> pd.DataFrame:

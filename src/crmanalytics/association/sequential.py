@@ -26,20 +26,18 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect, epoch_day
-from crmanalytics.association._common import (
-    check_fraction,
-    native_result,
-    validated,
-    whole_days,
-)
+from crmanalytics._checks import check_fraction, whole_days
+from crmanalytics._frames import collect, epoch_day, to_caller, validated
+from crmanalytics.association._common import names_of, product_names
 from crmanalytics.association._engine_pairs import (
     ANTECEDENT,
     BUYERS_A,
@@ -60,8 +58,9 @@ _CUST, _ITEM, _DAY, _N = "__crm_customer", "__crm_item", "__crm_day", "__crm_ite
 
 
 def sequential_rules(
-    transactions: Any,
+    transactions: IntoFrameT,
     *,
+    columns: Mapping[str, str] | None = None,
     item: str = "product_id",
     max_gap: pd.Timedelta | int | None = pd.Timedelta(days=90),  # noqa: B008 - immutable
     min_gap: pd.Timedelta | int = pd.Timedelta(days=1),  # noqa: B008 - immutable
@@ -69,7 +68,7 @@ def sequential_rules(
     min_confidence: float = 0.0,
     min_lift: float = 0.0,
     counting: Literal["auto", "local", "engine"] = "auto",
-) -> Any:
+) -> IntoFrameT:
     """Find "A, then B within a time window" rules, counted by distinct customers.
 
     A customer supports ``A -> B`` (with ``A != B``) when they bought A on some day
@@ -96,9 +95,13 @@ def sequential_rules(
         any backend (pandas, Polars eager or lazy, PyArrow, DuckDB, PySpark). Every row counts as
         a purchase of its item, whatever its amount. Rows whose item is null
         are ignored (with a :class:`~crmanalytics.errors.DataQualityWarning`); their
-        customers still count in ``N``.
+        customers still count in ``N``. An optional ``product_name`` column labels
+        the products (see Returns).
+    columns : mapping of str to str, optional
+        Canonical name to your column name, e.g. ``{"product_id": "StockCode"}``.
     item : str, default "product_id"
-        The column whose values are the rule's items, e.g. ``"category"``.
+        The column whose values are the rule's items (its canonical name when it is
+        a canonical column), e.g. ``"category"``.
     max_gap : pandas.Timedelta, int or None, default 90 days
         Longest lag (inclusive); an int is a number of days. ``None``: any later purchase.
     min_gap : pandas.Timedelta or int, default 1 day
@@ -123,7 +126,11 @@ def sequential_rules(
         columns ``antecedent``, ``consequent`` (the item's values), ``customers``,
         ``support``, ``confidence``, ``lift``, ``leverage``, ``conviction``,
         ``median_lag_days`` and ``mean_lag_days``, sorted by ``customers`` and then
-        ``confidence``, both descending.
+        ``confidence``, both descending; a pandas result has a fresh ``0..n-1``
+        index. When the items are products (``item="product_id"``) and the
+        transactions have a ``product_name`` column, two more columns follow:
+        ``antecedent_name`` and ``consequent_name``, each product's most frequent
+        name (null for a product without any).
 
     Raises
     ------
@@ -164,7 +171,9 @@ def sequential_rules(
         raise ValueError(f"item must name a product-like column, not {item!r}")
     if counting not in ("auto", "local", "engine"):
         raise ValueError(f"counting must be 'auto', 'local' or 'engine', got {counting!r}")
-    frame = validated(transactions, (item,), purpose="sequential_rules")
+    frame = validated(
+        transactions, "transactions", columns=columns, needs=[item], purpose="sequential_rules"
+    )
     gap_min = whole_days(min_gap, "min_gap")
     gap_max = None if max_gap is None else whole_days(max_gap, "max_gap")
     if gap_max is not None and gap_max < gap_min:
@@ -224,25 +233,34 @@ def sequential_rules(
         pairs = _pair_counts_locally(
             collect(kept), min_gap=gap_min, max_gap=gap_max, min_count=min_count
         )
-    columns = _rule_columns(pairs, n_customers)
+    metrics = _rule_columns(pairs, n_customers)
     keep = (
-        (columns["support"] >= min_support)
-        & (columns["confidence"] >= min_confidence)
-        & (columns["lift"] >= min_lift)
+        (metrics["support"] >= min_support)
+        & (metrics["confidence"] >= min_confidence)
+        & (metrics["lift"] >= min_lift)
     )
     # ties broken by item order (codes follow the sorted item values where they sort)
     codes, _ = _factorize(
         np.concatenate([pairs[ANTECEDENT].to_numpy(), pairs[CONSEQUENT].to_numpy()])
     )
     a_code, b_code = codes[: len(pairs)], codes[len(pairs) :]
-    order = np.lexsort((b_code, a_code, -columns["confidence"], -columns["customers"]))
+    order = np.lexsort((b_code, a_code, -metrics["confidence"], -metrics["customers"]))
     pick = order[keep[order]]
-    result = {
+    result: dict[str, Any] = {
         "antecedent": pairs[ANTECEDENT][pick].alias("antecedent"),
         "consequent": pairs[CONSEQUENT][pick].alias("consequent"),
-        **{name: values[pick] for name, values in columns.items()},
+        **{name: values[pick] for name, values in metrics.items()},
     }
-    return native_result(result, pairs, frame)
+    antecedents = result["antecedent"].to_list()
+    consequents = result["consequent"].to_list()
+    names = product_names(frame, item, list(dict.fromkeys(antecedents + consequents)))
+    if names is not None:
+        backend = pairs.implementation
+        for column, values in (("antecedent", antecedents), ("consequent", consequents)):
+            result[f"{column}_name"] = nw.new_series(
+                f"{column}_name", names_of(values, names), dtype=nw.String(), backend=backend
+            )
+    return to_caller(result, transactions)
 
 
 def _pair_counts_locally(

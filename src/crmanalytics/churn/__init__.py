@@ -20,6 +20,7 @@ Examples
 """
 
 from crmanalytics.churn.dataset import churn_dataset
+from crmanalytics.churn.drivers import ChurnDrivers, churn_drivers
 from crmanalytics.churn.evaluate import ChurnEvaluation, evaluate_churn
 from crmanalytics.churn.labels import churn_labels
 from crmanalytics.churn.probability import churn_probability
@@ -27,8 +28,10 @@ from crmanalytics.churn.rates import churn_rate
 from crmanalytics.churn.retention import cohort_retention
 
 __all__ = [
+    "ChurnDrivers",
     "ChurnEvaluation",
     "churn_dataset",
+    "churn_drivers",
     "churn_labels",
     "churn_probability",
     "churn_rate",

@@ -18,19 +18,22 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import DateLike, collect, epoch_day
-from crmanalytics.churn._common import check_days, cutoff_day, native_result, validated
+from crmanalytics._frames import DateLike, collect, epoch_day, lazy_like, to_caller, validated
+from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
 from crmanalytics.churn.labels import label_frame, warn_if_censored
 from crmanalytics.churn.probability import p_alive_expr
 from crmanalytics.schema import NPS_KIND
-from crmanalytics.value import BetaGeoModel
+from crmanalytics.value import BetaGeoModel, PurchaseModel
 
 __all__ = ["COMPLAINT_KIND", "churn_dataset"]
 
@@ -41,7 +44,7 @@ COMPLAINT_KIND = "complaint"
 
 
 def churn_dataset(
-    transactions: Any,
+    transactions: IntoFrameT,
     interactions: Any = None,
     *,
     cutoff: DateLike,
@@ -49,17 +52,23 @@ def churn_dataset(
     windows: Sequence[int] = (30, 90),
     p_alive: bool = True,
     penalizer: float = 0.0,
-) -> Any:
+    model: Any = None,
+    columns: Mapping[str, str] | None = None,
+) -> IntoFrameT:
     """One row per customer: features up to ``cutoff`` and the churn label after it.
 
     A customer is included when their first transaction is on or before ``cutoff``.
     Every feature is computed only from events (transactions and interactions) dated on
-    or before ``cutoff`` (whole calendar days, the cutoff date included), so changing or
-    deleting anything after the cutoff never changes a feature; this is what makes the
-    frame safe for training an early-warning model. The label ``churned`` means no
-    transaction in (cutoff, cutoff + horizon], as in :func:`churn_labels`.
+    or before ``cutoff``, so changing, adding or deleting anything after the cutoff
+    never changes a feature; this is what makes the frame safe for training an
+    early-warning model. A cutoff given as a date (or at midnight) is the whole
+    calendar day, the cutoff date included; a cutoff with a time of day is honoured to
+    the instant (an event at 14:00 on the cutoff day with a cutoff at 12:00 is in the
+    future: it feeds no feature and labels the customer as returned). The label
+    ``churned`` means no transaction in (cutoff, cutoff + horizon], as in
+    :func:`churn_labels`.
 
-    Features (days are whole calendar days before ``cutoff``):
+    Features (days are whole calendar days before the cutoff's date):
 
     * ``tenure_days``, ``days_since_last_purchase``: since the first and last
       transaction;
@@ -68,8 +77,9 @@ def churn_dataset(
     * ``frequency``, ``recency``, ``T``: the BG/NBD summary in days (repeat purchase
       days, first-to-last and first-to-cutoff), same-day purchases counted once, as in
       :func:`crmanalytics.value.customer_summary` with ``observation_end=cutoff``;
-    * ``p_alive`` (with ``p_alive=True``): P(alive at the cutoff) from a
-      :class:`~crmanalytics.value.BetaGeoModel` fitted on that summary, i.e. on the
+    * ``p_alive`` (with ``p_alive=True``): P(alive at the cutoff) from a purchase
+      model (by default :class:`~crmanalytics.value.BetaGeoModel`) fitted on that
+      summary, i.e. on the
       history up to the cutoff only;
     * ``n_transactions_{w}d`` and ``amount_{w}d`` for each window w: activity in the
       w days ending on the cutoff;
@@ -91,7 +101,8 @@ def churn_dataset(
     interactions : dataframe, optional
         Canonical interactions in the same backend (for DuckDB, the same connection).
     cutoff : date-like
-        Last day of the history the features may use.
+        End of the history the features may use: a date (the whole day) or an
+        instant.
     horizon : int or timedelta
         Length of the label window in whole days.
     windows : sequence of int, default (30, 90)
@@ -103,7 +114,16 @@ def churn_dataset(
         the small examples here switch it off).
     penalizer : float, default 0.0
         Passed to :class:`~crmanalytics.value.BetaGeoModel` (try 0.001 to 0.1 when the
-        fit does not converge).
+        fit does not converge); ignored when ``model`` is given.
+    model : PurchaseModel, optional
+        The purchase model behind ``p_alive``: any model satisfying
+        :class:`~crmanalytics.value.PurchaseModel` with a ``fit(summary,
+        time_unit=...)`` method, as every :mod:`crmanalytics.value` model has. A copy
+        is fitted on the summary up to the cutoff (in days), so the model you pass is
+        left untouched and nothing after the cutoff reaches it.
+    columns : mapping of str to str, optional
+        Canonical name to your column name, for both tables (names the other table
+        declares are ignored), e.g. ``{"customer_id": "CustomerID"}``.
 
     Returns
     -------
@@ -148,13 +168,13 @@ def churn_dataset(
     >>> d["churned"].tolist()
     [False, True]
     """
-    frame = validated(transactions, "transactions")
-    cut = cutoff_day(cutoff)
+    cut = read_cutoff(cutoff)
     days = check_days(horizon, "horizon")
     spans = _windows(windows)
+    frame = validated(transactions, "transactions", columns=columns, purpose="churn_dataset")
     inter = None
     if interactions is not None:
-        inter = validated(interactions, "interactions")
+        inter = validated(interactions, "interactions", columns=columns, purpose="churn_dataset")
         if inter.implementation is not frame.implementation:
             raise TypeError(
                 "interactions must be the same kind of frame as transactions "
@@ -164,13 +184,36 @@ def churn_dataset(
 
     features = _transaction_features(frame, cut, spans)
     if p_alive:
-        model = BetaGeoModel(penalizer=penalizer).fit(features.select(*_BTYD))
-        features = features.with_columns(p_alive_expr(model.params_))
+        features = _with_p_alive(features, model, penalizer)
     if inter is not None:
         features = _add_interaction_features(features, inter, cut, spans)
     labels = label_frame(frame, cut, days)
     result = features.join(labels, on="customer_id", how="left").sort("customer_id")
-    return native_result(result)
+    return to_caller(result, transactions)
+
+
+def _with_p_alive(features: Any, model: Any, penalizer: float) -> Any:
+    """Add ``p_alive`` from a purchase model fitted on the cutoff summary (in days)."""
+    if model is None:
+        model = BetaGeoModel(penalizer=penalizer)
+    elif not isinstance(model, PurchaseModel) or not callable(getattr(model, "fit", None)):
+        raise TypeError(
+            "model must be a purchase model with fit() and probability_alive(), such as "
+            f"crmanalytics.value.BetaGeoModel(), got {type(model).__name__}"
+        )
+    fitted = copy.deepcopy(model).fit(features.select(*_BTYD), time_unit="D")
+    if isinstance(fitted, BetaGeoModel):  # closed form: evaluated in the engine
+        return features.with_columns(p_alive_expr(fitted.params_))
+    # any other model: score the distinct (frequency, recency, T) rows, join back
+    distinct = collect(features.select(*_BTYD).unique())
+    alive = np.asarray(fitted.probability_alive(distinct.to_pandas()), dtype=np.float64)
+    backend = distinct.implementation
+    scored = distinct.with_columns(nw.new_series("p_alive", alive, nw.Float64, backend=backend))
+    if isinstance(features, nw.LazyFrame):
+        small: Any = lazy_like(scored, features)
+    else:
+        small = scored
+    return features.join(small, on=list(_BTYD), how="left")
 
 
 def _windows(windows: Sequence[int]) -> tuple[int, ...]:
@@ -183,12 +226,13 @@ def _windows(windows: Sequence[int]) -> tuple[int, ...]:
     return spans
 
 
-def _transaction_features(frame: Any, cut: int, spans: tuple[int, ...]) -> Any:
+def _transaction_features(frame: Any, cutoff: Cutoff, spans: tuple[int, ...]) -> Any:
     longest = max(spans)
+    cut = cutoff.day
     day = epoch_day("timestamp", frame)
-    past = frame.select(
+    past = frame.filter(cutoff.past(frame)).select(
         nw.col("customer_id"), day.alias("_day"), nw.col("amount").cast(nw.Float64)
-    ).filter(nw.col("_day") <= cut)
+    )
     recent = {w: (nw.col("_day") > cut - w) for w in spans}
     previous = (nw.col("_day") > cut - 2 * longest) & (nw.col("_day") <= cut - longest)
     past = past.with_columns(
@@ -245,7 +289,10 @@ def _distinct(frame: Any, column: str) -> list[str]:
     return sorted((str(v) for v in values if v is not None), key=lambda v: (_column_name(v), v))
 
 
-def _add_interaction_features(features: Any, inter: Any, cut: int, spans: tuple[int, ...]) -> Any:
+def _add_interaction_features(
+    features: Any, inter: Any, cutoff: Cutoff, spans: tuple[int, ...]
+) -> Any:
+    cut = cutoff.day
     schema = inter.collect_schema()
     day = epoch_day("timestamp", inter)
     cols = [nw.col("customer_id"), nw.col("timestamp"), day.alias("_day"), nw.col("kind")]
@@ -255,7 +302,7 @@ def _add_interaction_features(features: Any, inter: Any, cut: int, spans: tuple[
         cols.append(nw.col("channel").cast(nw.String))
     if has_score:
         cols.append(nw.col("score").cast(nw.Float64))
-    past = inter.select(*cols).filter(nw.col("_day") <= cut)
+    past = inter.filter(cutoff.past(inter)).select(*cols)
 
     indicators: list[nw.Expr] = []
     names: list[str] = []

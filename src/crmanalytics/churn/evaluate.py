@@ -9,12 +9,15 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
+from crmanalytics._frames import collect, renamed
 from crmanalytics.churn._metrics import auc_mann_whitney, brier_score, calibration_bins
 
 __all__ = ["ChurnEvaluation", "evaluate_churn"]
@@ -56,19 +59,35 @@ class ChurnEvaluation:
     calibration: pd.DataFrame
 
 
-def evaluate_churn(scores: Any, labels: Any, *, n_bins: int = 10) -> ChurnEvaluation:
+def evaluate_churn(
+    scores: Any,
+    labels: Any = None,
+    *,
+    n_bins: int = 10,
+    columns: Mapping[str, str] | None = None,
+) -> ChurnEvaluation:
     """Evaluate churn probabilities against observed churn labels.
+
+    Two ways to call it: with two aligned arrays, ``evaluate_churn(scores, labels)``,
+    or with one frame holding both, ``evaluate_churn(frame)``: for example a
+    :func:`churn_dataset` (whose ``churned`` column is the label) joined with the
+    ``churn_probability`` of :func:`churn_probability`.
 
     Parameters
     ----------
-    scores : array-like of float
+    scores : array-like of float, or dataframe
         Predicted churn probabilities in [0, 1] (for example ``churn_probability``
-        from a model fitted before a cutoff), one per customer.
-    labels : array-like of bool or {0, 1}
+        from a model fitted before a cutoff), one per customer. Or, when ``labels``
+        is not given, a frame (any backend) with columns ``churn_probability`` and
+        ``churned``.
+    labels : array-like of bool or {0, 1}, optional
         Observed churn (for example ``churned`` from :func:`churn_labels` after the
-        same cutoff), aligned with ``scores``.
+        same cutoff), aligned with ``scores``. Omit it when ``scores`` is a frame.
     n_bins : int, default 10
         Number of equal-width bins on [0, 1] in the calibration table.
+    columns : mapping of str to str, optional
+        With a frame: expected name to your column name, e.g.
+        ``{"churn_probability": "p_churn", "churned": "left"}``.
 
     Returns
     -------
@@ -93,7 +112,18 @@ def evaluate_churn(scores: Any, labels: Any, *, n_bins: int = 10) -> ChurnEvalua
        n  mean_score  observed_rate
     0  2        0.20            0.5
     1  2        0.75            0.5
+
+    From a frame:
+
+    >>> import pandas as pd
+    >>> scored = pd.DataFrame({"p": [0.9, 0.6, 0.3, 0.1], "churned": [True, False, True, False]})
+    >>> evaluate_churn(scored, columns={"churn_probability": "p"}, n_bins=2).auc
+    0.75
     """
+    if labels is None:
+        scores, labels = _from_frame(scores, columns)
+    elif columns is not None:
+        raise ValueError("columns applies only when scores is a frame and labels is omitted")
     s = _as_array(scores, "scores")
     y = _as_array(labels, "labels")
     if s.size != y.size:
@@ -126,6 +156,33 @@ def evaluate_churn(scores: Any, labels: Any, *, n_bins: int = 10) -> ChurnEvalua
         n_churned=n_churned,
         calibration=pd.DataFrame(calibration_bins(s, y, n_bins)),
     )
+
+
+def _from_frame(
+    frame: Any, columns: Mapping[str, str] | None
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The score and label columns of a scored frame, as numpy arrays."""
+    if not _is_frame(frame):
+        raise TypeError(
+            "labels is missing: pass evaluate_churn(scores, labels), or a frame with "
+            "columns 'churn_probability' and 'churned' as the only argument"
+        )
+    needs = ["churn_probability", "churned"]
+    wrapped = renamed(
+        frame, columns=columns, needs=needs, table="scored churn data", purpose="evaluate_churn"
+    )
+    small = collect(wrapped.select(*needs))
+    score = small["churn_probability"]
+    label = small["churned"]
+    as_float = score.cast(nw.Float64).fill_null(float("nan")).to_numpy()
+    return np.asarray(as_float, dtype=np.float64), np.asarray(label.to_list(), dtype=object)
+
+
+def _is_frame(value: Any) -> bool:
+    if isinstance(value, nw.DataFrame | nw.LazyFrame):
+        return True
+    wrapped = nw.from_native(value, pass_through=True)
+    return isinstance(wrapped, nw.DataFrame | nw.LazyFrame)
 
 
 def _as_array(values: Any, name: str) -> np.ndarray[Any, Any]:

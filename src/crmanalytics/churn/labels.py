@@ -19,35 +19,50 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import AnyFrame, DateLike, collect, day_to_timestamp, epoch_day
-from crmanalytics.churn._common import check_days, cutoff_day, native_result, validated
+from crmanalytics._frames import (
+    AnyFrame,
+    DateLike,
+    collect,
+    day_to_timestamp,
+    epoch_day,
+    to_caller,
+    validated,
+)
+from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["churn_labels"]
 
 
-def label_frame(frame: Any, cutoff: int, horizon: int) -> Any:
+def label_frame(frame: Any, cutoff: Cutoff, horizon: int) -> Any:
     """Narwhals frame ``customer_id``, ``churned`` for a validated transactions frame.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmanalytics._frames import from_native
+    >>> from crmanalytics.churn._common import read_cutoff
     >>> from crmanalytics.churn.labels import label_frame
     >>> t = from_native(pd.DataFrame({"customer_id": [1],
     ...     "timestamp": pd.to_datetime(["1970-01-02"]), "amount": [1.0]}))
-    >>> label_frame(t, 1, 5)["churned"].to_list()
+    >>> label_frame(t, read_cutoff("1970-01-02"), 5)["churned"].to_list()
     [True]
     """
-    days = frame.select(nw.col("customer_id"), epoch_day("timestamp", frame).alias("_day"))
-    acquired = days.filter(nw.col("_day") <= cutoff).select("customer_id").unique()
+    flags = frame.select(
+        nw.col("customer_id"),
+        cutoff.past(frame).alias("_past"),
+        cutoff.window(frame, horizon).alias("_window"),
+    )
+    acquired = flags.filter(nw.col("_past")).select("customer_id").unique()
     returned = (
-        days.filter((nw.col("_day") > cutoff) & (nw.col("_day") <= cutoff + horizon))
+        flags.filter(nw.col("_window"))
         .select("customer_id")
         .unique()
         .with_columns(nw.lit(value=False).alias("churned"))
@@ -59,26 +74,28 @@ def label_frame(frame: Any, cutoff: int, horizon: int) -> Any:
     )
 
 
-def warn_if_censored(frame: AnyFrame, cutoff: int, horizon: int) -> None:
+def warn_if_censored(frame: AnyFrame, cutoff: Cutoff, horizon: int) -> None:
     """Warn when the label window runs past the last transaction in the data.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmanalytics._frames import from_native
+    >>> from crmanalytics.churn._common import read_cutoff
     >>> from crmanalytics.churn.labels import warn_if_censored
     >>> t = from_native(pd.DataFrame({"customer_id": [1],
     ...     "timestamp": pd.to_datetime(["1970-01-31"]), "amount": [1.0]}))
-    >>> warn_if_censored(t, 1, 5)  # window ends 1970-01-07: observed, no warning
+    >>> warn_if_censored(t, read_cutoff("1970-01-02"), 5)  # window ends 1970-01-07
     """
     last = collect(frame.select(epoch_day("timestamp", frame).max()))
     last_day = last["timestamp"].to_list()[0]
-    if last_day is None or pd.isna(last_day) or int(last_day) >= cutoff + horizon:
+    if last_day is None or pd.isna(last_day) or int(last_day) >= cutoff.day + horizon:
         return
-    end = day_to_timestamp(cutoff + horizon).date()
+    end = cutoff.label_end(horizon)
+    shown = end.date() if cutoff.whole_day else end
     warnings.warn(
         DataQualityWarning(
-            f"the label window (cutoff, cutoff + horizon] ends on {end}, after the last "
+            f"the label window (cutoff, cutoff + horizon] ends on {shown}, after the last "
             f"transaction in the data ({day_to_timestamp(int(last_day)).date()}); customers "
             "may be labelled churned only because the data stops. Use an earlier cutoff "
             "or a shorter horizon."
@@ -87,24 +104,34 @@ def warn_if_censored(frame: AnyFrame, cutoff: int, horizon: int) -> None:
     )
 
 
-def churn_labels(transactions: Any, *, cutoff: DateLike, horizon: int | dt.timedelta) -> Any:
-    """Label each customer churned or not by their activity after a cutoff date.
+def churn_labels(
+    transactions: IntoFrameT,
+    *,
+    cutoff: DateLike,
+    horizon: int | dt.timedelta,
+    columns: Mapping[str, str] | None = None,
+) -> IntoFrameT:
+    """Label each customer churned or not by their activity after a cutoff.
 
     A customer is labelled when they made at least one transaction on or before
     ``cutoff``; they are ``churned`` when they make no transaction in the
-    ``horizon`` days after it, i.e. in (cutoff, cutoff + horizon] counted in whole
-    calendar days (the time of day is ignored, so everything on the cutoff date is
-    "before"). Every transaction row counts as activity, returns included; filter
-    them out first to count purchases only.
+    ``horizon`` days after it, i.e. in (cutoff, cutoff + horizon]. A cutoff given as a
+    date (or at midnight) is the whole calendar day: everything dated on it is
+    "before", and the window is the ``horizon`` calendar days that follow. A cutoff
+    with a time of day is honoured to the instant: a transaction later that same day
+    is already in the window. Every transaction row counts as activity, returns
+    included; filter them out first to count purchases only.
 
     Parameters
     ----------
     transactions : dataframe
         Canonical transactions in any supported backend.
     cutoff : date-like
-        Last day of the observed history.
+        End of the observed history: a date (the whole day) or an instant.
     horizon : int or timedelta
         Length of the label window in whole days (positive).
+    columns : mapping of str to str, optional
+        Canonical name to your column name, e.g. ``{"customer_id": "CustomerID"}``.
 
     Returns
     -------
@@ -121,6 +148,8 @@ def churn_labels(transactions: Any, *, cutoff: DateLike, horizon: int | dt.timed
 
     Raises
     ------
+    SchemaError
+        When the transactions break the schema.
     ValueError
         For an unreadable ``cutoff`` or a ``horizon`` that is not a positive whole
         number of days.
@@ -140,8 +169,8 @@ def churn_labels(transactions: Any, *, cutoff: DateLike, horizon: int | dt.timed
     0           a    False
     1           b     True
     """
-    frame = validated(transactions, "transactions")
-    cut = cutoff_day(cutoff)
+    cut = read_cutoff(cutoff)
     days = check_days(horizon, "horizon")
+    frame = validated(transactions, "transactions", columns=columns, purpose="churn_labels")
     warn_if_censored(frame, cut, days)
-    return native_result(label_frame(frame, cut, days))
+    return to_caller(label_frame(frame, cut, days), transactions)

@@ -1,4 +1,4 @@
-"""Churn probability from a fitted BG/NBD model: 1 - P(alive).
+"""Churn probability from any fitted purchase model: 1 - P(alive).
 
 Examples
 --------
@@ -16,42 +16,62 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import from_native
-from crmanalytics.schema import require_columns
-from crmanalytics.value import BetaGeoModel, BetaGeoParams
-from crmanalytics.value._inputs import Array, Columns, score_rows
+from crmanalytics.value import BetaGeoParams, PurchaseModel
+from crmanalytics.value._inputs import Array, Columns, model_covariates, score_rows
+from crmanalytics.value._uncertainty import check_interval, delta_interval, log_parameter_covariance
 
 __all__ = ["churn_probability", "p_alive_expr"]
 
 _BTYD = ("frequency", "recency", "T")
 
 
-def churn_probability(model: BetaGeoModel, summary: Any) -> Any:
-    """Probability that each customer has already left: 1 - P(alive) under BG/NBD.
+def _churned(models: Sequence[Any], rows: pd.DataFrame) -> Array:
+    alive = models[0].probability_alive(rows)
+    return np.asarray(1.0 - np.asarray(alive, dtype=np.float64), dtype=np.float64)
+
+
+def churn_probability(
+    model: PurchaseModel,
+    summary: IntoFrameT,
+    *,
+    columns: Mapping[str, str] | None = None,
+    interval: float | None = None,
+) -> IntoFrameT:
+    """Probability that each customer has already left: 1 - P(alive).
 
     Parameters
     ----------
-    model : BetaGeoModel
-        A fitted model (:class:`crmanalytics.value.BetaGeoModel`).
+    model : PurchaseModel
+        A fitted purchase model (:class:`crmanalytics.value.BetaGeoModel` or any
+        model satisfying :class:`crmanalytics.value.PurchaseModel`).
     summary : dataframe
         A customer summary with ``customer_id``, ``frequency``, ``recency`` and ``T``
         in the time unit the model was fitted in, e.g. from
         :func:`crmanalytics.value.customer_summary`.
+    columns : mapping of str to str, optional
+        Summary name to your column name, e.g. ``{"recency": "t_x"}``.
+    interval : float, optional
+        Add ``churn_probability_low`` and ``churn_probability_high``: a confidence
+        interval of level ``interval`` from the uncertainty of the model's estimates
+        (delta method on the logit scale with the asymptotic normal of the
+        log-parameters, ``log_covariance_``; any model of the shared base).
 
     Returns
     -------
     dataframe
-        ``customer_id`` and ``churn_probability`` in the summary's frame type. An eager
-        summary is collected once and the result keeps its row order. A lazy one
-        (Polars lazy, PySpark) stays lazy: only its distinct (``frequency``,
-        ``recency``, ``T``) rows are collected and scored, and the scores are joined
-        back in the engine, in the engine's row order.
+        ``customer_id`` and ``churn_probability`` (and the interval columns) in the
+        summary's frame type. An eager summary is collected once and the result keeps
+        its row order. A lazy one (Polars lazy, PySpark) stays lazy: only its distinct
+        (``frequency``, ``recency``, ``T``) rows are collected and scored, and the
+        scores are joined back in the engine, in the engine's row order.
 
     Raises
     ------
@@ -75,22 +95,40 @@ def churn_probability(model: BetaGeoModel, summary: Any) -> Any:
     >>> p = churn_probability(BetaGeoModel().fit(s), s)
     >>> list(p.columns), round(float(p["churn_probability"].mean()), 3)
     (['customer_id', 'churn_probability'], 0.187)
+    >>> p = churn_probability(BetaGeoModel().fit(s), s, interval=0.9)
+    >>> list(p.columns)
+    ['customer_id', 'churn_probability', 'churn_probability_low', 'churn_probability_high']
     """
-    require_columns(
-        from_native(summary),
-        "customer summary",
-        ["customer_id", *_BTYD],
-        purpose="churn_probability",
-    )
+    level = check_interval(interval)
     check = getattr(model, "check_fitted", None)
     if callable(check):
         check()  # fail early when the model is not fitted
+    if level is not None:
+        log_parameter_covariance(model)  # fails early where no interval can be had
 
-    def churned(cols: Columns) -> Array:
-        alive = model.probability_alive(pd.DataFrame({n: cols[n] for n in _BTYD}))
-        return 1.0 - np.asarray(alive, dtype=np.float64)
+    def churned(cols: Columns) -> dict[str, Array]:
+        rows = pd.DataFrame(cols)
+        out = {"churn_probability": _churned([model], rows)}
+        if level is not None:
+            low, high = delta_interval(
+                {n: cols[n] for n in _BTYD}, [model], _churned, level=level, scale="logit"
+            )
+            out["churn_probability_low"], out["churn_probability_high"] = low, high
+        return out
 
-    return score_rows(summary, _BTYD, "churn_probability", churned)
+    outputs = ["churn_probability"]
+    if level is not None:
+        outputs += ["churn_probability_low", "churn_probability_high"]
+    result: IntoFrameT = score_rows(
+        summary,
+        _BTYD,
+        outputs,
+        churned,
+        columns=columns,
+        purpose="churn_probability",
+        extra=model_covariates(model),
+    )
+    return result
 
 
 def p_alive_expr(params: BetaGeoParams) -> nw.Expr:

@@ -20,13 +20,21 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import DateLike, collect, day_to_timestamp, epoch_day
+from crmanalytics._frames import (
+    DateLike,
+    collect,
+    day_to_timestamp,
+    epoch_day,
+    to_caller,
+    validated,
+)
 from crmanalytics._periods import (
     Period,
     check_period,
@@ -34,20 +42,20 @@ from crmanalytics._periods import (
     period_start,
     with_period,
 )
-from crmanalytics.churn._common import check_days, small_frame, validated
-from crmanalytics.schema import require_columns
+from crmanalytics.churn._common import check_days
 
 __all__ = ["churn_rate"]
 
 
 def churn_rate(
-    transactions: Any,
+    transactions: IntoFrameT,
     *,
     period: Period = "M",
     inactivity: int | dt.timedelta = 90,
     by: str | None = None,
     observation_end: DateLike | None = None,
-) -> Any:
+    columns: Mapping[str, str] | None = None,
+) -> IntoFrameT:
     """Churn rate per calendar period, with churn defined by a run of inactivity.
 
     **Definition.** A customer is *active* on day t when they made a transaction in the
@@ -85,6 +93,8 @@ def churn_rate(
     observation_end : date-like, optional
         Last day the data covers; defaults to the date of the last transaction. Only
         periods that end on or before it are reported.
+    columns : mapping of str to str, optional
+        Canonical name to your column name, e.g. ``{"customer_id": "CustomerID"}``.
 
     Returns
     -------
@@ -117,19 +127,22 @@ def churn_rate(
     """
     period = check_period(period)
     span = check_days(inactivity, "inactivity")
-    frame = validated(transactions, "transactions")
-    keys = ["customer_id"]
-    if by is not None:
-        if by in ("customer_id", "timestamp"):
-            raise ValueError(f"by must name a segment column of transactions, got {by!r}")
-        require_columns(frame, "transactions", [by], purpose="churn_rate(by=...)")
-        keys = [by, "customer_id"]
+    if by is not None and by in ("customer_id", "timestamp"):
+        raise ValueError(f"by must name a segment column of transactions, got {by!r}")
+    frame = validated(
+        transactions,
+        "transactions",
+        columns=columns,
+        needs=[] if by is None else [by],
+        purpose="churn_rate" if by is None else "churn_rate(by=...)",
+    )
+    keys = ["customer_id"] if by is None else [by, "customer_id"]
     group = keys[:-1]
 
     start_counts, end_counts, lo, hi = _interval_counts(frame, keys, period, span)
 
     if lo is None or bool(np.isnan(lo)):  # no transactions (null, or NaN from pandas)
-        return small_frame(_empty(by), frame)
+        return to_caller(_empty(by), transactions)
     end_day = hi if observation_end is None else _day(observation_end)
     first = period_of_day(int(lo), period) + 1
     last = period_of_day(int(end_day) + 1, period) - 1  # last period ending by end_day
@@ -159,7 +172,7 @@ def churn_rate(
     data["churn_rate"] = [
         c / a if a > 0 else None for a, c in zip(active_col, churned_col, strict=True)
     ]
-    return small_frame(data, frame)
+    return to_caller(data, transactions)
 
 
 def _interval_counts(

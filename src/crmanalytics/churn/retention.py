@@ -17,19 +17,25 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect, day_to_timestamp, epoch_day
+from crmanalytics._frames import collect, day_to_timestamp, epoch_day, to_caller, validated
 from crmanalytics._periods import Period, check_period, period_start, with_period
-from crmanalytics.churn._common import small_frame, validated
 
 __all__ = ["cohort_retention"]
 
 
-def cohort_retention(transactions: Any, *, period: Period = "M") -> Any:
+def cohort_retention(
+    transactions: IntoFrameT,
+    *,
+    period: Period = "M",
+    columns: Mapping[str, str] | None = None,
+) -> IntoFrameT:
     """Share of each first-purchase cohort that purchases again in each later period.
 
     Every customer belongs to the cohort of the period (day, ISO week, month, quarter or
@@ -47,6 +53,8 @@ def cohort_retention(transactions: Any, *, period: Period = "M") -> Any:
     period : {"D", "W", "M", "Q", "Y"}, default "M"
         Day, ISO week (Monday to Sunday), calendar month, quarter or year. Periods
         follow the wall-clock date of ``timestamp``.
+    columns : mapping of str to str, optional
+        Canonical name to your column name, e.g. ``{"customer_id": "CustomerID"}``.
 
     Returns
     -------
@@ -76,7 +84,9 @@ def cohort_retention(transactions: Any, *, period: Period = "M") -> Any:
     0 2024-01-01            2  1.0  0.5
     """
     period = check_period(period)
-    frame = validated(transactions, "transactions")
+    frame: Any = validated(
+        transactions, "transactions", columns=columns, purpose="cohort_retention"
+    )
     day = epoch_day("timestamp", frame)
     days = frame.select(nw.col("customer_id"), day.alias("_day")).unique()
     active = with_period(days, "_day", period, "_period").select("customer_id", "_period").unique()
@@ -111,4 +121,4 @@ def cohort_retention(transactions: Any, *, period: Period = "M") -> Any:
             float(matrix[i, k] / sizes[i]) if int(c) + k <= last else None
             for i, c in enumerate(cohorts)
         ]
-    return small_frame(data, frame)
+    return to_caller(data, transactions)

@@ -16,6 +16,7 @@ from crmanalytics.datasets._online_retail import (
     load_online_retail,
     map_online_retail,
 )
+from crmanalytics.datasets._plant_preferences import PlantedPreferences
 from crmanalytics.datasets._simulate import (
     DEFAULT_NPS_MIX,
     DEFAULT_PLANTED_PAIRS,
@@ -37,6 +38,7 @@ __all__ = [
     "PlantedBetaGeo",
     "PlantedGammaGamma",
     "PlantedPair",
+    "PlantedPreferences",
     "SimulatedData",
     "SimulationTruth",
     "load_cdnow",

@@ -20,6 +20,9 @@ import pandas as pd
 from scipy import stats
 
 from crmanalytics._frames import DateLike
+from crmanalytics.datasets._plant_marketing import plant_marketing
+from crmanalytics.datasets._plant_preferences import PlantedPreferences, plant_preferences
+from crmanalytics.datasets._plant_trends import plant_trends
 
 __all__ = [
     "DEFAULT_NPS_MIX",
@@ -178,6 +181,26 @@ class SimulationTruth:
         ``observation_end``); ``dropout_at`` (time of the last purchase, after which
         the customer left; ``NaT`` when alive); ``complained`` (has at least one
         complaint in the interactions).
+    preferences : PlantedPreferences
+        The planted preference groups (favoured categories per group, each
+        customer's group) and age bands; see step 9 of :func:`simulate`.
+    rising_products, declining_products : tuple of str
+        Products whose share of purchases was planted to grow 50-fold or fall 20-fold
+        over the window (see ``crmanalytics.datasets._plant_trends``); empty when the
+        catalogue is too small.
+    acquisition : pandas.DataFrame
+        Per ``acquisition_channel``: ``customers``, ``cost_per_customer`` (the planted
+        acquisition cost), ``cost`` and ``repeat_90d`` (expected share buying again
+        within 90 days of the first purchase). See step 10 of :func:`simulate`.
+    campaign_controls : pandas.DataFrame
+        The customers held out of each campaign (``campaign_id``, ``customer_id``).
+    campaign_uplift : pandas.DataFrame
+        Per campaign: ``first_send``, ``window_days``, ``control_share``, the planted
+        30-day conversion rates ``conversion_rate_control`` and
+        ``conversion_rate_reached``, ``conversion_uplift`` and ``revenue_uplift`` (per
+        customer).
+    cart_rate : float
+        Probability that a page view is followed by a ``cart`` within 30 minutes.
 
     Examples
     --------
@@ -195,6 +218,13 @@ class SimulationTruth:
     nps_mix: dict[str, NPSMix]
     observation_end: pd.Timestamp
     customers: pd.DataFrame
+    preferences: PlantedPreferences | None = None
+    rising_products: tuple[str, ...] = ()
+    declining_products: tuple[str, ...] = ()
+    acquisition: pd.DataFrame | None = None
+    campaign_controls: pd.DataFrame | None = None
+    campaign_uplift: pd.DataFrame | None = None
+    cart_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -205,14 +235,15 @@ class SimulatedData:
     ----------
     customers : pandas.DataFrame
         Canonical customers: ``customer_id``, ``created_at``, ``acquisition_channel``,
-        ``region``, ``segment``.
+        ``region``, ``segment``, ``age_band``.
     transactions : pandas.DataFrame
         Canonical transactions, one line per purchase occasion: ``customer_id``,
         ``timestamp``, ``amount``, ``transaction_id``, ``product_id``, ``quantity``,
-        ``channel``; sorted by time.
+        ``channel``, ``category``; sorted by time.
     interactions : pandas.DataFrame
         Canonical interactions: ``customer_id``, ``timestamp``, ``kind`` (``nps``,
-        ``complaint``, ``campaign_sent``, ``campaign_response``, ``page_view``),
+        ``complaint``, ``campaign_sent``, ``campaign_response``, ``page_view``,
+        ``cart``),
         ``channel``, ``campaign_id``, ``score`` (NPS answers only), ``text``
         (complaints only); sorted by time.
     truth : SimulationTruth
@@ -277,7 +308,10 @@ def simulate(
        from ``n_products`` ids ``P001, P002, ...`` with popularity proportional to
        ``1 / rank ** 0.7``. Then each planted pair ``(A, B, N, prob)`` in turn: when a
        purchase of ``A`` is followed by the customer's next purchase within ``N``
-       days, that purchase becomes ``B`` with probability ``prob``.
+       days, that purchase becomes ``B`` with probability ``prob``. Finally three
+       products outside the pairs are made to rise and three to decline
+       (``truth.rising_products``, ``truth.declining_products``): purchases are
+       relabelled, their times and amounts kept.
     5. **Segments.** ``gold`` / ``silver`` / ``bronze`` are the top 20 %, next 30 % and
        bottom 50 % of the *population* distribution of mean spend ``p / nu``
        (fixed cut points from the Gamma quantiles of ``nu``, not sample quantiles).
@@ -298,6 +332,22 @@ def simulate(
        those gone with ``campaign_response_dropped``, within 3 days. Campaigns have no
        effect on purchases. While active, customers view pages as a Poisson process
        with rate ``page_views_per_purchase * lambda``.
+    9. **Preferences and age bands.** Each customer joins one of four preference
+       groups, each favouring two of eight categories (80 % of its lines there); every
+       purchase line's ``category`` is drawn from the group's mix, independently of
+       its ``product_id``. Each customer's ``age_band`` is drawn with shares that
+       depend on the spend segment (gold customers are older), so the bands differ in
+       value. See :class:`~crmanalytics.datasets.PlantedPreferences`.
+    10. **Marketing** (from a stream of its own, leaving all of the above unchanged):
+        acquisition channels are drawn tilted by the purchase rate (referral and e-mail
+        bring frequent buyers, social the least frequent) and cost a planted amount per
+        customer; a random 20 % of each campaign's audience is held out as a control
+        group (their sends and responses removed) so that the reached convert within
+        30 days 5 points more often than the control (no effect for the first
+        campaign); each page view leads to a ``cart`` with probability 0.25 within 30
+        minutes and each purchase follows a ``cart`` within 60 minutes. The truth
+        records all of it (``acquisition``, ``campaign_controls``,
+        ``campaign_uplift``, ``cart_rate``).
 
     Every component draws from its own stream spawned from ``seed``, so the same seed
     gives the same data, and changing, say, the NPS settings leaves the purchases as
@@ -363,12 +413,13 @@ def simulate(
     --------
     >>> from crmanalytics.datasets import simulate
     >>> data = simulate(1000, seed=42)
-    >>> data.transactions.columns.tolist()
-    ['customer_id', 'timestamp', 'amount', 'transaction_id', 'product_id', 'quantity', 'channel']
+    >>> data.transactions.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['customer_id', 'timestamp', 'amount', 'transaction_id', 'product_id', 'quantity',
+     'channel', 'category']
     >>> bool((data.transactions["timestamp"] < data.truth.observation_end).all())
     True
     >>> sorted(data.interactions["kind"].unique())
-    ['campaign_response', 'campaign_sent', 'complaint', 'nps', 'page_view']
+    ['campaign_response', 'campaign_sent', 'cart', 'complaint', 'nps', 'page_view']
     >>> simulate(1000, seed=42).transactions.equals(data.transactions)
     True
     """
@@ -420,6 +471,10 @@ def simulate(
 
     # 4. products
     products = _products(streams[2], owner, times, n_products, pairs)
+    catalogue = _product_ids(int(n_products))
+    products, rising, declining = plant_trends(
+        seed, times, products, catalogue=catalogue, duration_days=duration_days, pairs=pairs
+    )
 
     # 5. segments from fixed population cut points of nu (low nu = high spend)
     segment = _segments(nu, gg)
@@ -472,6 +527,13 @@ def simulate(
         rng, origin, ids=ids[owner], times=times, amounts=amounts, products=products
     )
     interaction_frame = _interactions_frame(origin, ids, parts, int(n_campaigns))
+    customers, transactions, preferences = plant_preferences(seed, customers, transactions, segment)
+    end = origin + pd.Timedelta(days=duration_days)
+    planted = plant_marketing(
+        int(seed), customers=customers, transactions=transactions,
+        interactions=interaction_frame, lam=lam, origin=origin, observation_end=end,
+    )  # fmt: skip
+    customers, interaction_frame = planted.customers, planted.interactions
 
     truth_customers = pd.DataFrame(
         {
@@ -496,6 +558,10 @@ def simulate(
         nps_mix=dict(mix),
         observation_end=origin + pd.Timedelta(days=duration_days),
         customers=truth_customers,
+        preferences=preferences,
+        rising_products=rising,
+        declining_products=declining,
+        **planted.truth(),
     )
     return SimulatedData(customers, transactions, interaction_frame, truth)
 

@@ -20,10 +20,9 @@ from crmanalytics.feedback.nps import (
     NPSResult,
     compare_nps,
     nps,
-    nps_by,
-    nps_trend,
     required_sample_size,
 )
+from crmanalytics.feedback.nps_tables import nps_by, nps_trend
 
 __all__ = [
     "InteractionSummary",

@@ -1,8 +1,8 @@
 """Boundary helpers for the feedback analyses (internal).
 
-Reading a loose collection of scores into numpy, checking NPS answers, validating
-interaction frames at the boundary (:func:`crmanalytics.schema.validate_interactions`),
-and handing small results back in the caller's frame type.
+Reading a loose collection of scores into numpy and checking them as NPS answers, and
+handling unanswered survey rows (``missing=``) before an interactions frame goes
+through the one way in, :func:`crmanalytics._frames.validated`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,14 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import AnyFrame, collect, from_native, result_like
+from crmanalytics._frames import AnyFrame, collect, from_native
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
-from crmanalytics.schema import require_columns, validate_interactions
 
 __all__ = [
     "Missing",
-    "as_caller_type",
+    "answers_only",
     "check_missing_option",
     "read_scores",
-    "require",
-    "validated_interactions",
 ]
 
 Missing: TypeAlias = Literal["raise", "drop"]
@@ -43,46 +40,70 @@ def check_missing_option(missing: str) -> None:
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
 
 
-def validated_interactions(
+def answers_only(
     interactions: Any,
     columns: Mapping[str, str] | None,
     *,
-    drop_unanswered: str | None = None,
+    kind: str,
+    missing: Missing,
 ) -> AnyFrame:
-    """Validate an interactions frame at the boundary and wrap it in narwhals.
+    """The caller's interactions (narwhals, not yet validated) with unanswered rows handled.
 
-    With ``drop_unanswered=kind``, rows of that kind whose score is missing are set
-    aside before validation (which would reject them) and counted in a
-    DataQualityWarning; counting them needs one small query.
+    Rows with ``kind == kind`` and no score are unanswered surveys. With
+    ``missing="drop"`` they are set aside (before validation, which would reject
+    them) and counted in a DataQualityWarning; with ``missing="raise"`` they raise a
+    SchemaError whose advice names ``missing='drop'``. Counting them needs one small
+    query. The result goes on to :func:`crmanalytics._frames.validated`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmanalytics.feedback._input import answers_only
+    >>> raw = pd.DataFrame({"customer_id": [1, 2], "timestamp": ["2024-01-01"] * 2,
+    ...                     "kind": ["nps", "nps"], "score": [9.0, None]})
+    >>> answers_only(raw, None, kind="nps", missing="raise")
+    Traceback (most recent call last):
+    ...
+    crmanalytics.errors.SchemaError: interactions: 1 problem found
+      - column 'score': must not be missing on kind == 'nps' rows (1 row). Fix: ...
     """
+    check_missing_option(missing)
     raw = from_native(interactions)
-    if drop_unanswered is not None:
-        names = raw.collect_schema().names()
-        kind_col = (columns or {}).get("kind", "kind")
-        score_col = (columns or {}).get("score", "score")
-        if kind_col in names and score_col in names:
-            score = nw.col(score_col)
-            dtype = raw.collect_schema()[score_col]
-            blank = score.is_null()
-            if dtype.is_float():
-                blank = blank | score.is_nan().fill_null(value=True)
-            unanswered = (nw.col(kind_col) == drop_unanswered).fill_null(value=False) & blank
-            count = int(collect(raw.filter(unanswered).select(nw.len())).item())
-            if count:
-                raw = raw.filter(~unanswered)
-                warnings.warn(
-                    DataQualityWarning(
-                        f"{count} {drop_unanswered!r} row{'s' if count != 1 else ''} without "
-                        "a score set aside (missing='drop')"
-                    ),
-                    stacklevel=3,
+    dtypes = raw.collect_schema()
+    kind_col = (columns or {}).get("kind", "kind")
+    score_col = (columns or {}).get("score", "score")
+    if kind_col not in dtypes or score_col not in dtypes:
+        return raw  # validated() names what is missing
+    score = nw.col(score_col)
+    blank = score.is_null()
+    if dtypes[score_col].is_float():
+        blank = blank | score.is_nan().fill_null(value=True)
+    unanswered = (nw.col(kind_col) == kind).fill_null(value=False) & blank
+    count = int(collect(raw.filter(unanswered).select(nw.len())).item())
+    if not count:
+        return raw
+    if missing == "raise":
+        raise SchemaError(
+            "interactions",
+            [
+                Problem(
+                    "score",
+                    f"must not be missing on kind == {kind!r} rows",
+                    count,
+                    (),
+                    _MISSING_FIX,
+                    None if score_col == "score" else score_col,
                 )
-    return from_native(validate_interactions(raw, columns=columns))
-
-
-def require(frame: AnyFrame, names: Iterable[str], *, why: str) -> None:
-    """Raise SchemaError naming every column in ``names`` the frame lacks."""
-    require_columns(frame, "interactions", names, purpose=why)
+            ],
+        )
+    warnings.warn(
+        DataQualityWarning(
+            f"{count} {kind!r} row{'s' if count != 1 else ''} without a score set aside "
+            "(missing='drop')"
+        ),
+        stacklevel=3,
+    )
+    return raw.filter(~unanswered)
 
 
 def _is_missing(value: object) -> bool:
@@ -205,20 +226,3 @@ def read_scores(scores: Any, *, missing: Missing) -> npt.NDArray[np.int64]:
             stacklevel=3,
         )
     return values[~is_missing].astype(np.int64)
-
-
-def as_caller_type(result: nw.DataFrame[Any], source: AnyFrame) -> Any:
-    """Return a small collected result in the caller's native type (lazy stays lazy).
-
-    The frame is rebuilt column by column, so a pandas result gets a fresh
-    ``0..n-1`` index after sorting.
-    """
-    backend = result.implementation
-    rebuilt = nw.from_dict(
-        {
-            name: nw.new_series(name, result[name].to_list(), dtype, backend=backend)
-            for name, dtype in result.schema.items()
-        },
-        backend=backend,
-    )
-    return result_like(rebuilt, source)

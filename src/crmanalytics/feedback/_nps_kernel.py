@@ -18,10 +18,13 @@ from scipy import stats
 
 __all__ = [
     "ADJUSTMENT",
+    "METHODS",
     "IntervalArrays",
     "adjusted_wald",
     "bootstrap",
+    "check_method",
     "difference",
+    "intervals",
     "per_answer_variance",
     "sample_size",
     "wald",
@@ -216,3 +219,50 @@ def sample_size(margin: float, p_pro: float, p_det: float, z: float) -> int:
     needed = z**2 * variance / (margin / _SCALE) ** 2
     # Guard against 384.00000000000006 style float noise before rounding up.
     return max(int(np.ceil(round(needed, 9))), 1)
+
+
+#: Interval methods: ``"wald"``, ``"adjusted-wald"`` (Rocks 2016) and ``"bootstrap"``.
+METHODS: tuple[str, ...] = ("wald", "adjusted-wald", "bootstrap")
+
+
+def check_method(method: str, allowed: tuple[str, ...] = METHODS) -> None:
+    """Raise a ValueError naming the allowed methods unless ``method`` is one of them.
+
+    Examples
+    --------
+    >>> from crmanalytics.feedback._nps_kernel import check_method
+    >>> check_method("wald")
+    """
+    if method not in allowed:
+        names = ", ".join(repr(m) for m in allowed)
+        raise ValueError(f"method must be one of {names}, got {method!r}")
+
+
+def intervals(
+    counts: tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike],
+    *,
+    method: str,
+    confidence: float,
+    n_resamples: int,
+    seed: int | np.random.Generator | None,
+) -> IntervalArrays:
+    """Intervals by ``method`` for (promoters, passives, detractors) counts per group.
+
+    Examples
+    --------
+    >>> from crmanalytics.feedback._nps_kernel import intervals
+    >>> out = intervals(([50], [30], [20]), method="wald", confidence=0.95,
+    ...                 n_resamples=0, seed=None)
+    >>> round(float(out.low[0]), 2), round(float(out.high[0]), 2)
+    (14.69, 45.31)
+    """
+    check_method(method)
+    z = z_value(confidence)
+    if method == "wald":
+        return wald(*counts, z)
+    if method == "adjusted-wald":
+        return adjusted_wald(*counts, z)
+    if n_resamples < 100:
+        raise ValueError(f"n_resamples must be at least 100 for a bootstrap, got {n_resamples}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return bootstrap(*counts, confidence, n_resamples=n_resamples, rng=rng)

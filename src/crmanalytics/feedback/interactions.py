@@ -23,15 +23,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
+from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect
+from crmanalytics._frames import AnyFrame, collect, to_caller, validated
 from crmanalytics.errors import DataQualityWarning
-from crmanalytics.feedback._input import as_caller_type, require, validated_interactions
 
 __all__ = [
     "InteractionSummary",
@@ -57,11 +57,11 @@ def _rate(numerator: nw.Series[Any], denominator: nw.Series[Any]) -> npt.NDArray
 
 
 def interaction_counts(
-    interactions: Any,
+    interactions: IntoFrameT,
     *,
     by: str | Sequence[str] = ("kind", "channel"),
     columns: Mapping[str, str] | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Count interactions and distinct customers per group.
 
     Parameters
@@ -97,30 +97,44 @@ def interaction_counts(
     1      click     web             2          1
     2  complaint   phone             1          1
     """
+    keys = _keys(by)
+    frame = validated(
+        interactions,
+        "interactions",
+        columns=columns,
+        needs=keys,
+        purpose="interaction_counts(by=...)",
+    )
+    return to_caller(_counts(frame, keys), interactions)
+
+
+def _keys(by: str | Sequence[str]) -> list[str]:
     keys = [by] if isinstance(by, str) else list(by)
     if not keys:
         raise ValueError("by must name at least one grouping column")
-    frame = validated_interactions(interactions, columns)
-    require(frame, keys, why="interaction_counts(by=...)")
+    return keys
+
+
+def _counts(frame: AnyFrame, keys: list[str]) -> nw.DataFrame[Any]:
+    """Core of :func:`interaction_counts` on a validated frame (collected, small)."""
     counted = frame.group_by(keys).agg(
         nw.len().alias("interactions"),
         nw.col("customer_id").n_unique().alias("customers"),
     )
-    result = (
+    return (
         collect(counted)
         .with_columns(nw.col("interactions", "customers").cast(nw.Int64))
         .sort(keys, nulls_last=True)
     )
-    return as_caller_type(result, frame)
 
 
 def campaign_response_rates(
-    interactions: Any,
+    interactions: IntoFrameT,
     *,
     sent_kind: str = "campaign_sent",
     response_kind: str = "campaign_response",
     columns: Mapping[str, str] | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Response rate of each campaign: responders over recipients.
 
     A recipient is a distinct customer with a ``sent_kind`` row for the campaign; a
@@ -161,8 +175,18 @@ def campaign_response_rates(
       campaign_id  recipients  responders  response_rate  responses_without_send
     0      spring           3           1       0.333333                       1
     """
-    frame = validated_interactions(interactions, columns)
-    require(frame, ["campaign_id"], why="campaign_response_rates")
+    frame = validated(
+        interactions,
+        "interactions",
+        columns=columns,
+        needs=["campaign_id"],
+        purpose="campaign_response_rates",
+    )
+    return to_caller(_campaigns(frame, sent_kind, response_kind), interactions)
+
+
+def _campaigns(frame: AnyFrame, sent_kind: str, response_kind: str) -> nw.DataFrame[Any]:
+    """Core of :func:`campaign_response_rates` on a validated frame (collected, small)."""
     kind = nw.col("kind")
     relevant = frame.filter((kind == sent_kind) | (kind == response_kind))
     unattributed = int(
@@ -174,7 +198,7 @@ def campaign_response_rates(
                 f"{unattributed} {sent_kind!r}/{response_kind!r} row"
                 f"{'s' if unattributed != 1 else ''} without a campaign_id set aside"
             ),
-            stacklevel=2,
+            stacklevel=4,
         )
     pairs = (
         relevant.filter(~nw.col("campaign_id").is_null())
@@ -196,18 +220,17 @@ def campaign_response_rates(
         nw.col(_ORPHAN).cast(nw.Int64).alias("responses_without_send"),
     )
     rate = _rate(result["responders"], result["recipients"])
-    result = result.with_columns(
+    return result.with_columns(
         nw.new_series("response_rate", rate, nw.Float64, backend=result.implementation)
     ).select("campaign_id", "recipients", "responders", "response_rate", "responses_without_send")
-    return as_caller_type(result, frame)
 
 
 def complaint_rates(
-    interactions: Any,
+    interactions: IntoFrameT,
     *,
     complaint_kind: str = "complaint",
     columns: Mapping[str, str] | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Complaints per customer, as a count and as a share of their interactions.
 
     Parameters
@@ -239,7 +262,12 @@ def complaint_rates(
     >>> complaint_rates(events)["complaint_rate"].to_list()
     [1.0, 0.5]
     """
-    frame = validated_interactions(interactions, columns)
+    frame = validated(interactions, "interactions", columns=columns, purpose="complaint_rates")
+    return to_caller(_complaints(frame, complaint_kind), interactions)
+
+
+def _complaints(frame: AnyFrame, complaint_kind: str) -> nw.DataFrame[Any]:
+    """Core of :func:`complaint_rates` on a validated frame (collected, small)."""
     counted = (
         frame.with_columns(_flag(nw.col("kind") == complaint_kind, "complaints"))
         .group_by("customer_id")
@@ -251,14 +279,13 @@ def complaint_rates(
         .sort("customer_id")
     )
     rate = _rate(result["complaints"], result["interactions"])
-    result = result.with_columns(
+    return result.with_columns(
         nw.new_series("complaint_rate", rate, nw.Float64, backend=result.implementation)
     )
-    return as_caller_type(result, frame)
 
 
 @dataclass(frozen=True)
-class InteractionSummary:
+class InteractionSummary(Generic[IntoFrameT]):
     """The three interaction tables, each in the caller's frame type.
 
     Parameters
@@ -286,20 +313,20 @@ class InteractionSummary:
     [1, 0]
     """
 
-    counts: Any
-    campaigns: Any
-    complaints: Any
+    counts: IntoFrameT
+    campaigns: IntoFrameT | None
+    complaints: IntoFrameT
 
 
 def interaction_summary(
-    interactions: Any,
+    interactions: IntoFrameT,
     *,
     by: str | Sequence[str] = ("kind", "channel"),
     complaint_kind: str = "complaint",
     sent_kind: str = "campaign_sent",
     response_kind: str = "campaign_response",
     columns: Mapping[str, str] | None = None,
-) -> InteractionSummary:
+) -> InteractionSummary[IntoFrameT]:
     """Compute counts by group, campaign response rates and complaint rates in one call.
 
     Parameters
@@ -334,15 +361,22 @@ def interaction_summary(
     >>> interaction_summary(events).campaigns["response_rate"].tolist()
     [0.5]
     """
-    frame = validated_interactions(interactions, columns)
+    keys = _keys(by)
+    frame = validated(
+        interactions,
+        "interactions",
+        columns=columns,
+        needs=keys,
+        purpose="interaction_summary(by=...)",
+    )
     has_campaigns = "campaign_id" in frame.collect_schema().names()
-    native = interactions if not columns else frame
+    campaigns = (
+        to_caller(_campaigns(frame, sent_kind, response_kind), interactions)
+        if has_campaigns
+        else None
+    )
     return InteractionSummary(
-        counts=interaction_counts(native, by=by),
-        campaigns=(
-            campaign_response_rates(native, sent_kind=sent_kind, response_kind=response_kind)
-            if has_campaigns
-            else None
-        ),
-        complaints=complaint_rates(native, complaint_kind=complaint_kind),
+        counts=to_caller(_counts(frame, keys), interactions),
+        campaigns=campaigns,
+        complaints=to_caller(_complaints(frame, complaint_kind), interactions),
     )

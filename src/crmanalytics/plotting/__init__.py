@@ -16,6 +16,12 @@ plot is drawn, so importing this package costs nothing.
 - ``plot_rule_paths``: the strongest A-then-B paths as a graph
 - ``plot_nps_trend``: NPS by period with its confidence band
 - ``plot_nps_by``: NPS by group with confidence intervals
+- ``plot_profile``: a customer profile metric by group, with intervals
+- ``plot_segment_heatmap``: preference segments by category (lift or share)
+- ``plot_sales_summary``: revenue (or orders, customers ...) by period, partial periods marked
+- ``plot_revenue_bridge``: waterfall of a period's revenue change (lost, new, reactivated)
+- ``plot_revenue_decomposition``: contributions of customers, frequency and order value
+- ``plot_product_trends``: growth rates of the fastest rising and declining products
 
 Examples
 --------
@@ -42,6 +48,12 @@ _WHERE = {
     "plot_rule_paths": "association",
     "plot_nps_trend": "feedback",
     "plot_nps_by": "feedback",
+    "plot_profile": "profiles",
+    "plot_segment_heatmap": "profiles",
+    "plot_sales_summary": "sales",
+    "plot_revenue_bridge": "sales",
+    "plot_revenue_decomposition": "sales",
+    "plot_product_trends": "sales",
 }
 
 __all__ = [  # noqa: RUF022 - grouped by analysis
@@ -57,6 +69,12 @@ __all__ = [  # noqa: RUF022 - grouped by analysis
     "plot_rule_paths",
     "plot_nps_trend",
     "plot_nps_by",
+    "plot_profile",
+    "plot_segment_heatmap",
+    "plot_sales_summary",
+    "plot_revenue_bridge",
+    "plot_revenue_decomposition",
+    "plot_product_trends",
 ]
 
 

@@ -15,34 +15,51 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
-import narwhals.stable.v2 as nw
+from narwhals.stable.v2.typing import IntoFrame
+
+from crmanalytics._frames import collect, renamed
 
 __all__ = ["plot_rule_paths", "plot_sequential_rules"]
 
 
-def _top_rules(rules: Any, top: int, by: str) -> list[dict[str, Any]]:
+def _top_rules(
+    rules: IntoFrame, top: int, by: str, columns: Mapping[str, str] | None, purpose: str
+) -> list[dict[str, Any]]:
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}")
-    frame = nw.from_native(rules)
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect()
-    needed = ["antecedent", "consequent", "confidence", by]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(f"rules lack the column(s) {missing}; pass the output of sequential_rules")
+    needed = list(dict.fromkeys(["antecedent", "consequent", "confidence", by]))
+    frame = collect(renamed(rules, columns=columns, needs=needed, table="rules", purpose=purpose))
     ordered = frame.sort([by, "confidence"], descending=True).head(top)
     return list(ordered.iter_rows(named=True))
 
 
-def plot_sequential_rules(rules: Any, *, top: int = 15, by: str = "lift", ax: Any = None) -> Any:
+def _label(rule: Mapping[str, Any], side: str) -> str:
+    """A product's name when the rules carry one (``antecedent_name``), else its id."""
+    name = rule.get(f"{side}_name")
+    return str(rule[side]) if name is None else str(name)
+
+
+def plot_sequential_rules(
+    rules: IntoFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    top: int = 15,
+    by: str = "lift",
+    ax: Any = None,
+) -> Any:
     """Draw the strongest rules as bars: confidence, coloured by lift, with the median lag.
 
     Parameters
     ----------
     rules : dataframe
         Output of :func:`crmanalytics.association.sequential_rules` (any backend).
+        When it has ``antecedent_name`` and ``consequent_name`` (transactions with
+        product names), the bars are labelled with the names.
+    columns : mapping of str to str, optional
+        Expected name to your column name, e.g. ``{"antecedent": "from"}``.
     top : int, default 15
         How many rules to show, the strongest first.
     by : str, default "lift"
@@ -71,11 +88,11 @@ def plot_sequential_rules(rules: Any, *, top: int = 15, by: str = "lift", ax: An
     import matplotlib.pyplot as plt
     from matplotlib import cm, colors
 
-    rows = _top_rules(rules, top, by)
+    rows = _top_rules(rules, top, by, columns, "plot_sequential_rules")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.35 * max(len(rows), 3) + 1.2))
     rows = rows[::-1]  # strongest at the top
-    labels = [f"{r['antecedent']} → {r['consequent']}" for r in rows]
+    labels = [f"{_label(r, 'antecedent')} → {_label(r, 'consequent')}" for r in rows]
     lifts = [float(r.get("lift", 1.0)) for r in rows]
     norm = colors.Normalize(vmin=min([1.0, *lifts]), vmax=max([1.0, *lifts]) + 1e-9)
     cmap = plt.get_cmap("viridis")
@@ -100,7 +117,14 @@ def plot_sequential_rules(rules: Any, *, top: int = 15, by: str = "lift", ax: An
     return ax
 
 
-def plot_rule_paths(rules: Any, *, top: int = 20, by: str = "lift", ax: Any = None) -> Any:
+def plot_rule_paths(
+    rules: IntoFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    top: int = 20,
+    by: str = "lift",
+    ax: Any = None,
+) -> Any:
     """Draw the strongest rules as a path diagram: items on a circle, arrows A → B.
 
     Arrow width grows with confidence and colour with lift, so chains such as
@@ -110,6 +134,9 @@ def plot_rule_paths(rules: Any, *, top: int = 20, by: str = "lift", ax: Any = No
     ----------
     rules : dataframe
         Output of :func:`crmanalytics.association.sequential_rules` (any backend).
+        Items are labelled with ``antecedent_name``/``consequent_name`` when present.
+    columns : mapping of str to str, optional
+        Expected name to your column name, e.g. ``{"antecedent": "from"}``.
     top : int, default 20
         How many rules to draw, the strongest by ``by``.
     by : str, default "lift"
@@ -136,9 +163,10 @@ def plot_rule_paths(rules: Any, *, top: int = 20, by: str = "lift", ax: Any = No
     import matplotlib.pyplot as plt
     from matplotlib import colors
 
-    rows = _top_rules(rules, top, by)
+    rows = _top_rules(rules, top, by, columns, "plot_rule_paths")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 7))
+    labels = {r[side]: _label(r, side) for r in rows for side in ("antecedent", "consequent")}
     items = list(dict.fromkeys([r["antecedent"] for r in rows] + [r["consequent"] for r in rows]))
     n = max(len(items), 1)
     where = {
@@ -164,7 +192,9 @@ def plot_rule_paths(rules: Any, *, top: int = 20, by: str = "lift", ax: Any = No
             },
         )
     for item, (x, y) in where.items():
-        ax.text(x * 1.12, y * 1.12, str(item), ha="center", va="center", fontsize=8, clip_on=False)
+        ax.text(
+            x * 1.12, y * 1.12, labels[item], ha="center", va="center", fontsize=8, clip_on=False
+        )
         ax.plot([x], [y], "o", color="0.3", ms=5)
     ax.set_xlim(-1.35, 1.35)
     ax.set_ylim(-1.35, 1.35)

@@ -22,6 +22,7 @@ import numpy as np
 
 from crmanalytics._frames import collect, from_native
 from crmanalytics.churn.evaluate import ChurnEvaluation
+from crmanalytics.plotting._dates import draw_periods, note_partial, readable_dates
 
 __all__ = ["plot_calibration", "plot_churn_rate", "plot_cohort_retention"]
 
@@ -92,6 +93,11 @@ def plot_cohort_retention(
 def plot_churn_rate(rates: Any, *, ax: Any = None, by: str | None = None) -> Any:
     """Line chart of churn rate per period (one line per segment with ``by``).
 
+    Dates are labelled concisely at any span (no overlapping labels).
+    :func:`~crmanalytics.churn.churn_rate` reports complete periods only; a table
+    with a boolean ``partial`` column gets those periods drawn as hollow markers on
+    dashed segments, noted in a legend, never as a drop.
+
     Parameters
     ----------
     rates : dataframe
@@ -122,12 +128,22 @@ def plot_churn_rate(rates: Any, *, ax: Any = None, by: str | None = None) -> Any
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
     groups = [(None, frame)] if by is None else list(frame.groupby(by, dropna=False, sort=True))
+    any_partial = False
     for name, part in groups:
-        ax.plot(
-            part["period"], part["churn_rate"], marker="o", label=None if by is None else str(name)
+        flags = part["partial"].to_numpy(bool) if "partial" in part else None
+        any_partial = any_partial or bool(flags is not None and flags.any())
+        draw_periods(
+            ax,
+            part["period"],
+            part["churn_rate"],
+            flags,
+            label=None if by is None else str(name),
         )
+    readable_dates(ax)
+    if any_partial:
+        note_partial(ax)
     if by is not None:
-        ax.legend(title=by)
+        ax.legend(title=by, loc="upper left")
     ax.set_xlabel("period")
     ax.set_ylabel("churn rate")
     ax.set_ylim(bottom=0)

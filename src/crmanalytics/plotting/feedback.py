@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crmanalytics._frames import collect, from_native
+from crmanalytics.plotting._dates import draw_periods, note_partial, readable_dates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,6 +53,10 @@ def plot_nps_trend(
     band_alpha: float = 0.2,
 ) -> Any:
     """Plot NPS per period as a line, with its confidence interval as a shaded band.
+
+    Dates are labelled concisely at any span. A period the answers cover only in part
+    (``partial`` in the trend) is drawn as a hollow marker on a dashed segment and
+    noted in a legend: its score rests on fewer days, so a dip there is not a drop.
 
     Parameters
     ----------
@@ -87,13 +92,14 @@ def plot_nps_trend(
     """
     import matplotlib.pyplot as plt
 
-    needed = ["period", "nps", "ci_low", "ci_high"] + ([group] if group else [])
+    needed = ["period", "nps", "nps_low", "nps_high"] + ([group] if group else [])
     data = _pandas(trend, needed)
     if ax is None:
         _, ax = plt.subplots()
     keys: list[object] = sorted(data[group].dropna().unique(), key=str) if group else [None]
     if group and data[group].isna().any():
         keys.append(None)  # a null key is its own group, as in nps_trend
+    any_partial = False
     for key in keys:
         if group is None:
             part = data
@@ -101,11 +107,13 @@ def plot_nps_trend(
             part = data[data[group].isna() if key is None else data[group] == key]
         part = part.sort_values("period")
         label = None if group is None else str(key)
-        (line,) = ax.plot(part["period"], part["nps"], marker="o", label=label)
+        flags = part["partial"].to_numpy(bool) if "partial" in part else None
+        line = draw_periods(ax, part["period"], part["nps"], flags, label=label)
+        any_partial = any_partial or bool(flags is not None and flags.any())
         ax.fill_between(
             part["period"],
-            part["ci_low"],
-            part["ci_high"],
+            part["nps_low"],
+            part["nps_high"],
             color=line.get_color(),
             alpha=band_alpha,
             linewidth=0,
@@ -114,8 +122,11 @@ def plot_nps_trend(
     ax.set_ylim(-100, 100)
     ax.set_ylabel("NPS")
     ax.set_xlabel("period")
+    readable_dates(ax)
+    if any_partial:
+        note_partial(ax)
     if group:
-        ax.legend(title=group)
+        ax.legend(title=group, loc="upper left")
     return ax
 
 
@@ -153,13 +164,13 @@ def plot_nps_by(table: Any, *, by: str, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    data = _pandas(table, [by, "nps", "ci_low", "ci_high"])
+    data = _pandas(table, [by, "nps", "nps_low", "nps_high"])
     if ax is None:
         _, ax = plt.subplots()
     positions = np.arange(len(data))
     # Bars are drawn from the bounds, not as +-errors: an adjusted Wald interval is
     # centred on the adjusted score and need not be symmetric around the raw one.
-    ax.hlines(positions, data["ci_low"], data["ci_high"], color="C0", linewidth=2)
+    ax.hlines(positions, data["nps_low"], data["nps_high"], color="C0", linewidth=2)
     ax.plot(data["nps"].to_numpy(float), positions, "o", color="C0")
     ax.set_yticks(positions, [str(v) for v in data[by]])
     ax.axvline(0.0, color="0.6", linewidth=0.8)

@@ -14,23 +14,29 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import narwhals.stable.v2 as nw
+from narwhals.stable.v2.typing import IntoFrame
 
-from crmanalytics._frames import collect, from_native
+from crmanalytics._frames import collect, renamed
 from crmanalytics.segmentation.concentration import Concentration
 
 __all__ = ["plot_lorenz", "plot_segments"]
 
 
-def plot_segments(summary: Any, *, ax: Any = None) -> Any:
+def plot_segments(
+    summary: IntoFrame, *, columns: Mapping[str, str] | None = None, ax: Any = None
+) -> Any:
     """Bar chart of each segment's share of customers next to its share of revenue.
 
     Parameters
     ----------
     summary : dataframe
         The output of :func:`crmanalytics.segmentation.segment_summary` (any backend).
+    columns : mapping of str to str, optional
+        Expected name to your column name, e.g. ``{"segment": "group"}``.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -54,7 +60,11 @@ def plot_segments(summary: Any, *, ax: Any = None) -> Any:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    frame = collect(from_native(summary).select("segment", "customer_share", "revenue_share"))
+    needs = ["segment", "customer_share", "revenue_share"]
+    given = renamed(
+        summary, columns=columns, needs=needs, table="segment summary", purpose="plot_segments"
+    )
+    frame = collect(given.select(needs))
     frame = frame.with_columns(nw.col("segment").fill_null("(none)"))
     names = [str(s) for s in frame["segment"].to_list()]
     customers = np.asarray(frame["customer_share"].to_numpy(), dtype=float)

@@ -13,17 +13,18 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
+from narwhals.stable.v2.typing import IntoFrame
 
-from crmanalytics._frames import collect, from_native
+from crmanalytics._checks import check_fraction, renamed_numeric
+from crmanalytics._frames import collect, from_native, validated
 from crmanalytics.errors import DataQualityWarning
 from crmanalytics.segmentation import _lorenz
-from crmanalytics.segmentation._common import require, validated_transactions
 
 __all__ = ["Concentration", "concentration"]
 
@@ -87,7 +88,7 @@ class Concentration:
         >>> result.share_of_top(0.25)
         0.7
         """
-        _check_fraction(fraction, "fraction")
+        check_fraction(fraction, "fraction")
         return _lorenz.top_share(self.population_share, self.value_share, fraction)
 
     def fraction_for_share(self, share: float) -> float:
@@ -114,16 +115,13 @@ class Concentration:
         >>> result.fraction_for_share(0.7)
         0.25
         """
-        _check_fraction(share, "share")
+        check_fraction(share, "share")
         return _lorenz.inverse_top_share(self.population_share, self.value_share, share)
 
 
-def _check_fraction(value: float, name: str) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-
-
-def concentration(frame: Any, *, column: str | None = None) -> Concentration:
+def concentration(
+    frame: IntoFrame, *, columns: Mapping[str, str] | None = None, column: str | None = None
+) -> Concentration:
     """Lorenz curve, Gini coefficient and top-customer shares of a value.
 
     Parameters
@@ -132,10 +130,14 @@ def concentration(frame: Any, *, column: str | None = None) -> Concentration:
         Either one row per customer with a value column (the output of
         :func:`rfm_table`, a CLV table ...), or canonical transactions, which are
         summed per customer (net spend).
+    columns : mapping of str to str, optional
+        Canonical (or expected) name to your column name: for transactions, e.g.
+        ``{"customer_id": "CustomerID", "amount": "spend"}``; for a per-customer
+        table, ``{"monetary": "spend"}`` reads ``spend`` as the value.
     column : str, optional
         The per-customer value column. Default: ``"monetary"`` when the frame has
-        it, otherwise the frame is read as transactions and ``amount`` is summed by
-        ``customer_id``.
+        it (or ``columns`` maps it), otherwise the frame is read as transactions
+        and ``amount`` is summed by ``customer_id``.
 
     Returns
     -------
@@ -177,23 +179,24 @@ def concentration(frame: Any, *, column: str | None = None) -> Concentration:
     >>> round(result.share_of_top(1 / 3), 2), round(result.fraction_for_share(0.8), 3)
     (0.8, 0.333)
     """
-    native = from_native(frame)
-    names = native.collect_schema().names()
-    if column is None and "monetary" in names:
+    mapping = dict(columns or {})
+    if column is None and ("monetary" in mapping or "monetary" in from_native(frame).columns):
         column = "monetary"
     if column is None:
-        tx = validated_transactions(frame)
+        tx = validated(frame, "transactions", columns=mapping, purpose="concentration")
         per_customer = tx.group_by("customer_id").agg(nw.col("amount").sum().alias("_value"))
         value_frame = per_customer.select("_value")
     else:
-        require(
-            native,
-            "values",
-            [column],
+        per_value = renamed_numeric(
+            frame,
+            columns=mapping,
+            needs=[column],
             numeric=[column],
+            table="values",
+            purpose="concentration",
             fix="pass column= naming a numeric per-customer value column",
         )
-        value_frame = native.select(nw.col(column).alias("_value"))
+        value_frame = per_value.select(nw.col(column).alias("_value"))
     values = collect(value_frame)["_value"].to_numpy().astype(np.float64)
     values = np.where(np.isnan(values), 0.0, values)
     if values.size == 0:

@@ -9,18 +9,15 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import narwhals.stable.v2 as nw
+from narwhals.stable.v2.typing import IntoFrame, IntoFrameT
 
-from crmanalytics._frames import DateLike, epoch_day, to_day_number, to_native
+from crmanalytics._checks import is_int, is_number
+from crmanalytics._frames import DateLike, epoch_day, to_caller, to_day_number, validated
 from crmanalytics.errors import Problem, SchemaError
-from crmanalytics.segmentation._common import (
-    is_int,
-    is_number,
-    validated_customers,
-    validated_transactions,
-)
 
 __all__ = ["LIFECYCLE_STAGES", "lifecycle_stages"]
 
@@ -34,16 +31,17 @@ def _positive(value: object, name: str) -> None:
 
 
 def lifecycle_stages(
-    customers: Any,
-    transactions: Any,
+    customers: IntoFrameT,
+    transactions: IntoFrame,
     *,
+    columns: Mapping[str, str] | None = None,
     observation_end: DateLike | None = None,
     at_risk_multiple: float = 1.5,
     churn_multiple: float = 3.0,
     gap_days: float | None = None,
     new_days: float | None = None,
     min_gaps: int = 2,
-) -> Any:
+) -> IntoFrameT:
     """Place every customer in a lifecycle stage as of ``observation_end``.
 
     Parameters
@@ -53,6 +51,9 @@ def lifecycle_stages(
         those who never bought.
     transactions : dataframe
         Canonical transactions, in the same backend as ``customers``.
+    columns : mapping of str to str, optional
+        Canonical name to your column name, one mapping for both tables, e.g.
+        ``{"customer_id": "CustomerID", "timestamp": "InvoiceDate"}``.
     observation_end : date-like, optional
         The day the stages describe; later rows are ignored. Default: the last day
         with any transaction.
@@ -75,7 +76,8 @@ def lifecycle_stages(
     Returns
     -------
     dataframe
-        Same type as ``customers``, one row per customer found in ``customers`` or
+        Same type as ``customers`` (lazy stays lazy; pandas with a fresh ``0..n-1``
+        index), one row per customer found in ``customers`` or
         ``transactions``, sorted by ``customer_id``, with ``n_purchases`` (distinct
         purchase days), ``tenure`` (days since the first purchase), ``recency``
         (days since the last purchase), ``last_gap`` (days between the last two
@@ -152,8 +154,8 @@ def lifecycle_stages(
     if not is_int(min_gaps) or min_gaps < 1:
         raise ValueError(f"min_gaps must be a positive integer, got {min_gaps!r}")
     # Typed as Any: narwhals' join/concat want one concrete (eager or lazy) frame type.
-    base: Any = validated_customers(customers)
-    tx: Any = validated_transactions(transactions)
+    base: Any = validated(customers, "customers", columns=columns, purpose="lifecycle_stages")
+    tx: Any = validated(transactions, "transactions", columns=columns, purpose="lifecycle_stages")
     _check_compatible(base, tx)
 
     tx = tx.with_columns(epoch_day("timestamp", tx).alias("_day"))
@@ -231,7 +233,7 @@ def lifecycle_stages(
         )
         .sort("customer_id")
     )
-    return to_native(result)
+    return to_caller(result, customers)
 
 
 def _label(rules: list[tuple[nw.Expr, str | None]], *, otherwise: str) -> nw.Expr:

@@ -17,23 +17,26 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import narwhals.stable.v2 as nw
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import DateLike, epoch_day, from_native, to_day_number, to_native
-from crmanalytics.segmentation._common import (
-    is_int,
-    require,
-    twice_mid_rank,
-    validated_transactions,
-)
+from crmanalytics._checks import is_int, renamed_numeric
+from crmanalytics._frames import DateLike, epoch_day, to_caller, to_day_number, validated
+from crmanalytics.segmentation._common import twice_mid_rank
 
 __all__ = ["rfm_scores", "rfm_table"]
 
 _MAX_BINS = 9
 
 
-def rfm_table(transactions: IntoFrameT, *, observation_end: DateLike | None = None) -> IntoFrameT:
+def rfm_table(
+    transactions: IntoFrameT,
+    *,
+    columns: Mapping[str, str] | None = None,
+    observation_end: DateLike | None = None,
+) -> IntoFrameT:
     """Recency, frequency and monetary value of every customer.
 
     Parameters
@@ -41,6 +44,8 @@ def rfm_table(transactions: IntoFrameT, *, observation_end: DateLike | None = No
     transactions : dataframe
         Canonical transactions (``customer_id``, ``timestamp``, ``amount``, optional
         ``transaction_id``) in any backend narwhals reads.
+    columns : mapping of str to str, optional
+        Canonical name to your column name, e.g. ``{"customer_id": "CustomerID"}``.
     observation_end : date-like, optional
         The day the table describes. Rows after this day are ignored, so a table
         "as of" a past date can be built from the full history. Default: the last
@@ -49,8 +54,8 @@ def rfm_table(transactions: IntoFrameT, *, observation_end: DateLike | None = No
     Returns
     -------
     dataframe
-        Same type as ``transactions`` (lazy stays lazy), one row per customer, sorted
-        by ``customer_id``, with columns
+        Same type as ``transactions`` (lazy stays lazy; pandas with a fresh ``0..n-1``
+        index), one row per customer, sorted by ``customer_id``, with columns
 
         - ``recency`` (int): whole calendar days from the customer's last purchase
           day to ``observation_end`` (0 = bought on the last day);
@@ -87,7 +92,7 @@ def rfm_table(transactions: IntoFrameT, *, observation_end: DateLike | None = No
     0           a       30          1      13.0
     1           b       26          1      40.0
     """
-    frame = validated_transactions(transactions)
+    frame = validated(transactions, "transactions", columns=columns, purpose="rfm_table")
     schema = frame.collect_schema()
     frame = frame.with_columns(epoch_day("timestamp", frame).alias("_day"))
     if observation_end is not None:
@@ -119,10 +124,12 @@ def rfm_table(transactions: IntoFrameT, *, observation_end: DateLike | None = No
         (nw.col("_keys") - nw.col("_other")).cast(nw.Int64).alias("frequency"),
         nw.col("monetary").cast(nw.Float64),
     ).sort("customer_id")
-    return to_native(result)  # type: ignore[no-any-return]
+    return to_caller(result, transactions)
 
 
-def rfm_scores(rfm: IntoFrameT, *, bins: int = 5) -> IntoFrameT:
+def rfm_scores(
+    rfm: IntoFrameT, *, columns: Mapping[str, str] | None = None, bins: int = 5
+) -> IntoFrameT:
     """Score recency, frequency and monetary value from 1 to ``bins`` by quantile.
 
     Parameters
@@ -130,13 +137,17 @@ def rfm_scores(rfm: IntoFrameT, *, bins: int = 5) -> IntoFrameT:
     rfm : dataframe
         A table with numeric ``recency``, ``frequency`` and ``monetary`` columns,
         one row per customer, such as :func:`rfm_table` returns.
+    columns : mapping of str to str, optional
+        Expected name to your column name, e.g. ``{"monetary": "spend"}``; the mapped
+        columns come back under the expected names.
     bins : int, default 5
         Number of quantile groups, 2 to 9 (the label needs one digit per score).
 
     Returns
     -------
     dataframe
-        ``rfm`` (same type, same rows) with ``r_score``, ``f_score``, ``m_score``
+        ``rfm`` (same type, same rows in the same order; a pandas result keeps the
+        caller's index) with ``r_score``, ``f_score``, ``m_score``
         (int, 1..bins, higher is better) and ``rfm_score``, the three digits as a
         string such as ``"545"``.
 
@@ -180,14 +191,15 @@ def rfm_scores(rfm: IntoFrameT, *, bins: int = 5) -> IntoFrameT:
     """
     if not is_int(bins) or not 2 <= bins <= _MAX_BINS:
         raise ValueError(f"bins must be an integer from 2 to {_MAX_BINS}, got {bins!r}")
-    frame = from_native(rfm)
     names = ["recency", "frequency", "monetary"]
-    require(
-        frame,
-        "rfm",
-        names,
+    frame = renamed_numeric(
+        rfm,
+        columns=columns,
+        needs=names,
         numeric=names,
-        fix="pass the output of rfm_table, or rename your columns to recency, frequency, monetary",
+        table="rfm table",
+        purpose="rfm_scores",
+        fix="pass the output of rfm_table, or map your columns with columns={'recency': ...}",
     )
     scores = {
         "r_score": _score("recency", bins, descending=True),
@@ -199,7 +211,7 @@ def rfm_scores(rfm: IntoFrameT, *, bins: int = 5) -> IntoFrameT:
             [nw.col(name).cast(nw.String) for name in scores],
         ).alias("rfm_score")
     )
-    return to_native(result)  # type: ignore[no-any-return]
+    return to_caller(result, rfm, keep_index=True)
 
 
 def _score(column: str, bins: int, *, descending: bool) -> nw.Expr:

@@ -26,8 +26,8 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import from_native, to_native
-from crmanalytics.segmentation._common import is_int, require
+from crmanalytics._checks import is_int, renamed_numeric
+from crmanalytics._frames import to_caller
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
@@ -308,7 +308,11 @@ def describe_segment_map(
 
 
 def rfm_segments(
-    scores: IntoFrameT, *, segment_map: SegmentMap | None = None, bins: int = _DEFAULT_BINS
+    scores: IntoFrameT,
+    *,
+    columns: Mapping[str, str] | None = None,
+    segment_map: SegmentMap | None = None,
+    bins: int = _DEFAULT_BINS,
 ) -> IntoFrameT:
     """Name each customer's segment from its R, F and M scores.
 
@@ -317,6 +321,9 @@ def rfm_segments(
     scores : dataframe
         A table with integer ``r_score``, ``f_score`` and ``m_score`` columns, such
         as :func:`rfm_scores` returns.
+    columns : mapping of str to str, optional
+        Expected name to your column name, e.g. ``{"r_score": "R"}``; the mapped
+        columns come back under the expected names.
     segment_map : mapping, optional
         Segment name -> sequence of :class:`ScoreBox`. Default
         :data:`DEFAULT_SEGMENT_MAP` (for 5-bin scores). A custom map must put every
@@ -328,7 +335,8 @@ def rfm_segments(
     Returns
     -------
     dataframe
-        ``scores`` (same type, same rows) with a string column ``segment``. A row
+        ``scores`` (same type, same rows in the same order; a pandas result keeps
+        the caller's index) with a string column ``segment``. A row
         whose scores are null or outside ``1..bins`` gets a null segment.
 
     Raises
@@ -338,7 +346,7 @@ def rfm_segments(
         uncovered and doubly covered cells), or the default map is used with
         ``bins`` other than 5.
     SchemaError
-        When a score column is missing.
+        When a score column is missing or not numeric.
 
     Examples
     --------
@@ -355,9 +363,16 @@ def rfm_segments(
         )
     smap = DEFAULT_SEGMENT_MAP if segment_map is None else segment_map
     _check_map(smap, bins)
-    frame = from_native(scores)
     names = ["r_score", "f_score", "m_score"]
-    require(frame, "scores", names, numeric=names, fix="pass the output of rfm_scores")
+    frame = renamed_numeric(
+        scores,
+        columns=columns,
+        needs=names,
+        numeric=names,
+        table="scores",
+        purpose="rfm_segments",
+        fix="pass the output of rfm_scores, or map your columns with columns={'r_score': ...}",
+    )
     in_range = nw.lit(value=True)
     for name in names:
         in_range = in_range & (nw.col(name) >= 1) & (nw.col(name) <= bins)
@@ -368,10 +383,12 @@ def rfm_segments(
             condition = condition | box.expr()
         label = nw.when(condition).then(nw.lit(name, dtype=nw.String)).otherwise(label)
     segment = nw.when(in_range).then(label).otherwise(nw.lit(None, dtype=nw.String))
-    return to_native(frame.with_columns(segment.alias("segment")))  # type: ignore[no-any-return]
+    return to_caller(frame.with_columns(segment.alias("segment")), scores, keep_index=True)
 
 
-def segment_summary(segments: IntoFrameT) -> IntoFrameT:
+def segment_summary(
+    segments: IntoFrameT, *, columns: Mapping[str, str] | None = None
+) -> IntoFrameT:
     """Size, revenue and mean R, F, M of each segment.
 
     Parameters
@@ -379,11 +396,14 @@ def segment_summary(segments: IntoFrameT) -> IntoFrameT:
     segments : dataframe
         One row per customer with ``segment``, ``recency``, ``frequency`` and
         ``monetary`` columns, such as :func:`rfm_segments` returns.
+    columns : mapping of str to str, optional
+        Expected name to your column name, e.g. ``{"segment": "group"}``.
 
     Returns
     -------
     dataframe
-        Same type as the input, one row per segment present, largest first, with
+        Same type as the input (lazy stays lazy; pandas with a fresh ``0..n-1``
+        index), one row per segment present, largest first, with
         ``customers``, ``customer_share``, ``revenue`` (sum of ``monetary``),
         ``revenue_share`` (of the total over all segments), ``mean_recency``,
         ``mean_frequency`` and ``mean_monetary``.
@@ -408,17 +428,19 @@ def segment_summary(segments: IntoFrameT) -> IntoFrameT:
     ... )
     >>> segment_summary(seg)[["segment", "customers", "revenue_share"]]
          segment  customers  revenue_share
-    1       Lost          2            0.1
-    0  Champions          1            0.9
+    0       Lost          2            0.1
+    1  Champions          1            0.9
     """
-    frame = from_native(segments)
     numeric = ["recency", "frequency", "monetary"]
-    require(
-        frame,
-        "segments",
-        ["segment", *numeric],
+    frame = renamed_numeric(
+        segments,
+        columns=columns,
+        needs=["segment", *numeric],
         numeric=numeric,
-        fix="pass the output of rfm_segments (built on rfm_scores of an rfm_table)",
+        table="segments",
+        purpose="segment_summary",
+        fix="pass the output of rfm_segments (built on rfm_scores of an rfm_table), or map "
+        "your columns with columns={'monetary': ...}",
     )
     summary = (
         frame.group_by("segment")
@@ -446,4 +468,4 @@ def segment_summary(segments: IntoFrameT) -> IntoFrameT:
         )
         .sort(["customers", "segment"], descending=[True, False], nulls_last=True)
     )
-    return to_native(summary)  # type: ignore[no-any-return]
+    return to_caller(summary, segments)

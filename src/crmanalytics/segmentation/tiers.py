@@ -11,13 +11,14 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import narwhals.stable.v2 as nw
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import from_native, to_native
-from crmanalytics.segmentation._common import mid_rank_position, require
+from crmanalytics._checks import renamed_numeric
+from crmanalytics._frames import to_caller
+from crmanalytics.segmentation._common import mid_rank_position
 
 __all__ = ["value_tiers"]
 
@@ -27,6 +28,7 @@ _TIERS = 2
 def value_tiers(
     values: IntoFrameT,
     *,
+    columns: Mapping[str, str] | None = None,
     column: str = "monetary",
     cuts: Sequence[float] = (0.8, 0.95),
     labels: Sequence[str] = ("low", "medium", "high"),
@@ -37,6 +39,10 @@ def value_tiers(
     ----------
     values : dataframe
         One row per customer with a numeric value column (monetary, CLV ...).
+    columns : mapping of str to str, optional
+        Expected name to your column name, e.g. ``{"monetary": "spend"}`` (the
+        mapped column comes back under the expected name). Naming the column with
+        ``column=`` instead keeps your name.
     column : str, default "monetary"
         The value column.
     cuts : pair of float, default (0.8, 0.95)
@@ -48,7 +54,15 @@ def value_tiers(
     Returns
     -------
     dataframe
-        ``values`` (same type, same rows) with a string column ``value_tier``.
+        ``values`` (same type, same rows in the same order; a pandas result keeps
+        the caller's index) with a string column ``value_tier``.
+
+    Raises
+    ------
+    SchemaError
+        When the value column is missing or not numeric.
+    ValueError
+        For bad ``cuts`` or ``labels``.
 
     Notes
     -----
@@ -74,12 +88,13 @@ def value_tiers(
     label_list = list(labels)
     if len(label_list) != _TIERS + 1:
         raise ValueError(f"labels must be three strings (low, medium, high), got {labels!r}")
-    frame = from_native(values)
-    require(
-        frame,
-        "values",
-        [column],
+    frame = renamed_numeric(
+        values,
+        columns=columns,
+        needs=[column],
         numeric=[column],
+        table="values",
+        purpose="value_tiers",
         fix="pass column= naming a numeric per-customer value column",
     )
     position = mid_rank_position(column)
@@ -90,4 +105,4 @@ def value_tiers(
         .otherwise(nw.when(position >= cut_list[0]).then(medium).otherwise(low))
     )
     tier = nw.when(nw.col(column).is_null()).then(nw.lit(None, dtype=nw.String)).otherwise(tier)
-    return to_native(frame.with_columns(tier.alias("value_tier")))  # type: ignore[no-any-return]
+    return to_caller(frame.with_columns(tier.alias("value_tier")), values, keep_index=True)

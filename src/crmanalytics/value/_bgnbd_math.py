@@ -243,7 +243,9 @@ def probability_alive(params: Array, x: Array, t_x: Array, T: Array) -> Array:
     return np.asarray(expit(-_log_odds_dead(params, x, t_x, T)), dtype=np.float64)
 
 
-def _series_minus_one(A: float, B: float, C: Array, z: Array, terms: int) -> tuple[Array, Array]:
+def _series_minus_one(
+    A: float | Array, B: float | Array, C: Array, z: Array, terms: int
+) -> tuple[Array, Array]:
     """Partial sum of the 2F1 power series without its leading 1, and the last term."""
     total = np.zeros_like(z)
     term = np.ones_like(z)
@@ -255,7 +257,7 @@ def _series_minus_one(A: float, B: float, C: Array, z: Array, terms: int) -> tup
     return total, term
 
 
-def hyp2f1_minus_one(A: float, B: float, C: Array, z: Array) -> Array:
+def hyp2f1_minus_one(A: float | Array, B: float | Array, C: Array, z: Array) -> Array:
     """``2F1(A, B; C; z) - 1`` for ``0 <= z < 1``, without cancellation for small z.
 
     The power series is summed directly for ``z <= 0.5`` (it converges geometrically
@@ -270,20 +272,19 @@ def hyp2f1_minus_one(A: float, B: float, C: Array, z: Array) -> Array:
     >>> float(hyp2f1_minus_one(1.0, 1.0, np.array([2.0]), np.array([0.5]))[0])  # -ln(1-z)/z - 1
     0.386294361...
     """
-    C = np.asarray(C, dtype=np.float64)
-    z = np.asarray(z, dtype=np.float64)
-    C, z = np.broadcast_arrays(C, z)
+    # A and B are scalars, or per-row arrays (models with covariates)
+    A_, B_, C, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (A, B, C, z)))
     out = np.empty(z.shape, dtype=np.float64)
     small = z <= _SERIES_Z
     if np.any(small):
-        out[small] = _series_minus_one(A, B, C[small], z[small], _SERIES_TERMS)[0]
+        out[small] = _series_minus_one(A_[small], B_[small], C[small], z[small], _SERIES_TERMS)[0]
     large = ~small
     if np.any(large):
         with np.errstate(all="ignore"):
-            out[large] = hyp2f1(A, B, C[large], z[large]) - 1.0
+            out[large] = hyp2f1(A_[large], B_[large], C[large], z[large]) - 1.0
         bad = large & ~np.isfinite(out)
         if np.any(bad):
-            out[bad] = _series_minus_one(A, B, C[bad], z[bad], 200_000)[0]
+            out[bad] = _series_minus_one(A_[bad], B_[bad], C[bad], z[bad], 200_000)[0]
     return out
 
 

@@ -2,31 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import AnyFrame, collect, from_native, lazy_like, result_like, to_native
+from crmanalytics._frames import (
+    AnyFrame,
+    collect,
+    lazy_like,
+    renamed,
+    result_like,
+    to_native,
+)
 from crmanalytics.errors import Problem, SchemaError
 
-__all__ = ["Array", "Columns", "distinct_rows", "read_summary", "score_rows"]
+__all__ = [
+    "Array",
+    "Columns",
+    "distinct_rows",
+    "model_covariates",
+    "read_summary",
+    "score_rows",
+    "summary_frame",
+]
 
 Array = npt.NDArray[np.float64]
 Columns = dict[str, Array]
 _FIX = "build the summary with crmanalytics.value.customer_summary"
 
 
-def _require(frame: AnyFrame, names: Sequence[str]) -> None:
-    available = frame.collect_schema().names()
-    missing = [n for n in names if n not in available]
-    if missing:
-        raise SchemaError(
-            "customer summary",
-            [Problem(n, "is required but missing", 0, fix=_FIX) for n in missing],
-        )
+def summary_frame(
+    summary: Any,
+    names: Sequence[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    purpose: str = "this model",
+) -> AnyFrame:
+    """The one way in for a customer summary: the caller's names mapped, ``names`` required."""
+    return renamed(
+        summary, columns=columns, needs=list(names), table="customer summary", purpose=purpose
+    )
 
 
 def _examples(values: npt.NDArray[Any], bad: npt.NDArray[np.bool_]) -> tuple[object, ...]:
@@ -67,11 +85,17 @@ def check_btyd(cols: Columns) -> None:
         raise SchemaError("customer summary", problems)
 
 
-def read_summary(summary: Any, names: Sequence[str], *, with_ids: bool = False) -> Columns:
+def read_summary(
+    summary: Any,
+    names: Sequence[str],
+    *,
+    with_ids: bool = False,
+    columns: Mapping[str, str] | None = None,
+    purpose: str = "this model",
+) -> Columns:
     """Collect the named columns (and ``customer_id``) of a summary in one pass, checked."""
-    frame = from_native(summary)
     wanted = (["customer_id"] if with_ids else []) + list(names)
-    _require(frame, wanted)
+    frame = summary_frame(summary, wanted, columns=columns, purpose=purpose)
     eager = collect(frame.select(wanted))
     cols: Columns = {n: eager[n].to_numpy().astype(np.float64) for n in names}
     check_btyd(cols)
@@ -80,11 +104,17 @@ def read_summary(summary: Any, names: Sequence[str], *, with_ids: bool = False) 
     return cols
 
 
-def distinct_rows(summary: Any, weights: str | None) -> Columns:
+def distinct_rows(
+    summary: Any,
+    weights: str | None,
+    *,
+    columns: Mapping[str, str] | None = None,
+    purpose: str = "this model",
+) -> Columns:
     """Distinct (frequency, recency, T) rows with their total weight, computed in the engine."""
-    frame = from_native(summary)
     names = ["frequency", "recency", "T"]
-    _require(frame, [*names, *([weights] if weights is not None else [])])
+    needs = [*names, *([weights] if weights is not None else [])]
+    frame = summary_frame(summary, needs, columns=columns, purpose=purpose)
     weight = nw.len() if weights is None else nw.col(weights).sum()
     grouped = collect(frame.group_by(*names).agg(weight.alias("_weight")))
     cols: Columns = {n: grouped[n].to_numpy().astype(np.float64) for n in [*names, "_weight"]}
@@ -99,37 +129,84 @@ def distinct_rows(summary: Any, weights: str | None) -> Columns:
 
 
 def score_rows(
-    summary: Any, names: Sequence[str], name: str, score: Callable[[Columns], Array]
+    summary: Any,
+    names: Sequence[str],
+    name: str | Sequence[str],
+    score: Callable[[Columns], Array | Mapping[str, Array]],
+    *,
+    columns: Mapping[str, str] | None = None,
+    purpose: str = "this function",
+    extra: Sequence[str] = (),
 ) -> Any:
-    """Frame ``customer_id, <name>`` in the summary's native type (lazy stays lazy).
+    """Frame ``customer_id, <name>...`` in the summary's native type (lazy stays lazy).
 
-    ``score`` maps the checked columns ``names`` to one float per row. An eager summary
-    is scored row by row. A lazy one (Polars lazy, PySpark) is scored on its *distinct*
-    ``names`` rows only, collected from the engine, and the scores are joined back to
-    the customers there: only that small table crosses the engine boundary. DuckDB
-    relations cannot join across connections, so they are collected and scored row
-    by row, with the result on DuckDB's default connection.
+    ``extra`` columns (a model's covariates) are read as they are, not checked, and
+    handed to ``score`` beside ``names``.
+
+    ``score`` maps the checked columns ``names`` to one float per row (or, with several
+    output names, a mapping of each name to its floats). An eager summary is scored
+    row by row. A lazy one (Polars lazy, PySpark) is scored on its *distinct* ``names``
+    rows only, collected from the engine, and the scores are joined back to the
+    customers there: only that small table crosses the engine boundary. DuckDB
+    relations cannot join across connections, so they are collected and scored row by
+    row, with the result on DuckDB's default connection.
     """
-    frame = from_native(summary)
-    _require(frame, ["customer_id", *names])
+    outputs = [name] if isinstance(name, str) else list(name)
+
+    def scored_columns(cols: Columns) -> dict[str, Array]:
+        values = score(cols)
+        if isinstance(values, Mapping):
+            return {n: np.asarray(values[n], dtype=np.float64) for n in outputs}
+        return {outputs[0]: np.asarray(values, dtype=np.float64)}
+
+    extra = [c for c in dict.fromkeys(extra) if c not in names]
+    frame = summary_frame(
+        summary, ["customer_id", *names, *extra], columns=columns, purpose=purpose
+    )
     if isinstance(frame, nw.LazyFrame) and not frame.implementation.is_duckdb():
-        distinct = collect(frame.select(*names).unique())
+        distinct = collect(frame.select(*names, *extra).unique())
         cols: Columns = {n: distinct[n].to_numpy().astype(np.float64) for n in names}
         check_btyd(cols)
+        cols.update({n: distinct[n].to_numpy() for n in extra})
         scored = distinct.with_columns(
-            nw.new_series(name, score(cols), nw.Float64, backend=distinct.implementation)
+            *(
+                nw.new_series(n, v, nw.Float64, backend=distinct.implementation)
+                for n, v in scored_columns(cols).items()
+            )
         )
-        joined = frame.select("customer_id", *names).join(
-            lazy_like(scored, frame), on=list(names), how="left"
+        joined = frame.select("customer_id", *names, *extra).join(
+            lazy_like(scored, frame), on=[*names, *extra], how="left"
         )
-        return to_native(joined.select("customer_id", name))
-    cols = read_summary(summary, names, with_ids=True)
+        return to_native(joined.select("customer_id", *outputs))
+    cols = read_summary(frame, names, with_ids=True, purpose=purpose)
+    if extra:
+        raw = collect(frame.select(*extra))
+        cols.update({n: raw[n].to_numpy() for n in extra})
     base = collect(frame.select("customer_id")).head(0)
     impl = base.implementation
     data = {
         "customer_id": nw.new_series(
             "customer_id", cols["customer_id"], dtype=base.schema["customer_id"], backend=impl
         ),
-        name: nw.new_series(name, np.asarray(score(cols), dtype=np.float64), backend=impl),
+        **{
+            n: nw.new_series(n, v, backend=impl)
+            for n, v in scored_columns({k: cols[k] for k in [*names, *extra]}).items()
+        },
     }
     return result_like(nw.from_dict(data, backend=impl), frame)
+
+
+def model_covariates(*models: Any) -> list[str]:
+    """The covariate columns the given models read from a summary (none for most).
+
+    Examples
+    --------
+    >>> from crmanalytics.value import BetaGeoModel
+    >>> from crmanalytics.value._inputs import model_covariates
+    >>> model_covariates(BetaGeoModel())
+    []
+    """
+    found: dict[str, None] = {}
+    for model in models:
+        found.update(dict.fromkeys(getattr(model, "covariates_", ())))
+    return list(found)

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Self
 
 import numpy as np
@@ -25,12 +26,19 @@ import numpy.typing as npt
 from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
 from crmanalytics.value._base import ModelBase, summary_time_unit
-from crmanalytics.value._fitting import fit_log_params
-from crmanalytics.value._inputs import distinct_rows, read_summary
+from crmanalytics.value._covariates import bgnbd_row_params, fit_purchase_with_covariates
+from crmanalytics.value._fitting import FitResult, fit_log_params
+from crmanalytics.value._inputs import Columns, distinct_rows, read_summary
+from crmanalytics.value._with_covariates import (
+    CovariateMixin,
+    covariate_names,
+    read_covariate_rows,
+)
 
 __all__ = ["BetaGeoModel", "BetaGeoParams"]
 
 Array = npt.NDArray[np.float64]
+_BTYD = ("frequency", "recency", "T")
 _ADVICE = (
     "Try a small penalizer (BetaGeoModel(penalizer=0.001)), or a coarser time unit "
     "(customer_summary(..., time_unit='W')) so that alpha is not tiny or huge; check "
@@ -54,7 +62,7 @@ class BetaGeoParams(NamedTuple):
     b: float
 
 
-class BetaGeoModel(ModelBase):
+class BetaGeoModel(CovariateMixin, ModelBase):
     """BG/NBD model: who is still buying, and how much will they buy.
 
     Parameters
@@ -105,9 +113,16 @@ class BetaGeoModel(ModelBase):
         self.penalizer = penalizer
 
     def fit(
-        self, summary: Any, *, weights: str | None = None, time_unit: TimeUnit | None = None
+        self,
+        summary: Any,
+        *,
+        weights: str | None = None,
+        time_unit: TimeUnit | None = None,
+        columns: Mapping[str, str] | None = None,
+        purchase_covariates: Sequence[str] | None = None,
+        dropout_covariates: Sequence[str] | None = None,
     ) -> Self:
-        """Estimate ``(r, alpha, a, b)`` by maximum likelihood.
+        """Estimate ``(r, alpha, a, b)`` by maximum likelihood, optionally with covariates.
 
         Parameters
         ----------
@@ -116,6 +131,22 @@ class BetaGeoModel(ModelBase):
         weights : str, optional
             Name of a column counting how many customers each row stands for (for a
             summary that is already aggregated). By default each row is one customer.
+        time_unit : {"D", "W"}, optional
+            The summary's time unit. A pandas summary from
+            :func:`~crmanalytics.value.customer_summary` carries it; give it for
+            other backends so calendar horizons convert (``time_unit_``).
+        columns : mapping of str to str, optional
+            Summary name to your column name, e.g. ``{"frequency": "x"}``.
+        purchase_covariates, dropout_covariates : sequence of str, optional
+            Time-invariant customer covariates: columns of the summary (numeric, or
+            text/categorical/boolean, one-hot encoded against their first level; see
+            :func:`~crmanalytics.value.add_customer_attributes`). In CLVTools'
+            parameterisation, ``alpha_i = alpha exp(-g_p' z)`` (a positive purchase
+            coefficient means more purchases) and ``a_i = a exp(g_d' z)``,
+            ``b_i = b exp(g_d' z)``. ``params_`` are then the values for a customer
+            with every covariate at 0 (or its reference level); the effects are in
+            ``coefficients_``, and predictions read each customer's covariates from the
+            summary passed in.
 
         Returns
         -------
@@ -145,7 +176,7 @@ class BetaGeoModel(ModelBase):
         >>> model.n_customers_, [round(v, 3) for v in model.params_]
         (2357.0, [0.243, 4.414, 0.793, 2.426])
         """
-        cols = distinct_rows(summary, weights)
+        cols = distinct_rows(summary, weights, columns=columns, purpose="BetaGeoModel.fit")
         x, t_x, T, w = cols["frequency"], cols["recency"], cols["T"], cols["_weight"]
         keep = w > 0
         x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
@@ -178,10 +209,68 @@ class BetaGeoModel(ModelBase):
             model="BG/NBD",
             advice=_ADVICE,
         )
+        purchase = covariate_names(purchase_covariates, "purchase_covariates")
+        dropout = covariate_names(dropout_covariates, "dropout_covariates")
+        if purchase or dropout:
+            result = self._fit_covariates(summary, result, weights, (purchase, dropout), columns)
+        else:
+            self._set_covariates(None)
         self._record_fit(result, total, summary_time_unit(summary, time_unit))
         return self
 
-    def expected_purchases(self, summary: Any, t: float) -> Array:
+    def _fit_covariates(
+        self,
+        summary: Any,
+        start: FitResult,
+        weights: str | None,
+        covariates: tuple[list[str], list[str]],
+        columns: Mapping[str, str] | None,
+    ) -> FitResult:
+        """Refit with covariates, starting from the fit without them."""
+        purchase, dropout = covariates
+        cols, raw = read_covariate_rows(
+            summary,
+            _BTYD,
+            list(dict.fromkeys([*purchase, *dropout])),
+            weights=weights,
+            grouped=True,
+            columns=columns,
+            purpose="BetaGeoModel.fit",
+        )
+        keep = cols["_weight"] > 0
+        history = tuple(cols[n][keep] for n in (*_BTYD, "_weight"))
+        state = fit_purchase_with_covariates(
+            "bgnbd",
+            (history[0], history[1], history[2], history[3]),
+            {
+                "purchase": {c: raw[c][keep] for c in purchase},
+                "dropout": {c: raw[c][keep] for c in dropout},
+            },
+            start=start.log_params,
+            penalizer=self.penalizer,
+            advice=_ADVICE,
+        )
+        base = self._set_covariates(state)
+        assert base is not None
+        return base
+
+    def _row_params(
+        self, summary: Any, columns: Mapping[str, str] | None, purpose: str
+    ) -> tuple[Any, Columns]:
+        """Parameters (per row with covariates) and the checked history columns."""
+        if self._covariates is None:
+            params = self.param_array()
+            return params, read_summary(summary, _BTYD, columns=columns, purpose=purpose)
+        self.check_fitted()
+        cols, raw = read_covariate_rows(
+            summary, _BTYD, list(self.covariates_), grouped=False, columns=columns, purpose=purpose
+        )
+        z_p, z_d = self._covariate_matrices(raw)
+        return bgnbd_row_params(self._covariates.fit.theta, z_p, z_d), cols
+
+    def expected_purchases(
+        self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
         """Predict purchases in the next ``t`` time units, given each customer's history.
 
         Equation (10) of Fader, Hardie & Lee (2005): E[X(T, T+t) | x, t_x, T].
@@ -192,6 +281,8 @@ class BetaGeoModel(ModelBase):
             Columns ``frequency``, ``recency``, ``T`` (any backend).
         t : float
             Horizon, in the summary's time unit.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -208,17 +299,23 @@ class BetaGeoModel(ModelBase):
         >>> m.expected_purchases(one, 39).round(3)
         array([1.226])
         """
-        params = self.param_array()
-        cols = read_summary(summary, ["frequency", "recency", "T"])
+        params, cols = self._row_params(summary, columns, "BetaGeoModel.expected_purchases")
         return kernel.conditional_expected_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], _horizon(t)
         )
 
-    def probability_alive(self, summary: Any) -> Array:
+    def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Probability that each customer is still active at the end of their history.
 
         ``1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``; customers with no
         repeat purchase are alive with probability 1 under the BG/NBD assumptions.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency``, ``recency``, ``T``.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -235,11 +332,12 @@ class BetaGeoModel(ModelBase):
         >>> m.probability_alive(s).round(3)
         array([1.   , 0.73 , 0.129])
         """
-        params = self.param_array()
-        cols = read_summary(summary, ["frequency", "recency", "T"])
+        params, cols = self._row_params(summary, columns, "BetaGeoModel.probability_alive")
         return kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"])
 
-    def probability_of_purchases(self, summary: Any, n: int, t: float) -> Array:
+    def probability_of_purchases(
+        self, summary: Any, n: int, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
         """Probability of exactly ``n`` purchases in the next ``t`` time units.
 
         Conditional on each customer's history; for a row with ``frequency = recency =
@@ -254,6 +352,8 @@ class BetaGeoModel(ModelBase):
             Number of purchases (>= 0).
         t : float
             Horizon, in the summary's time unit.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -271,8 +371,7 @@ class BetaGeoModel(ModelBase):
         """
         if int(n) != n or n < 0:
             raise ValueError(f"n must be a non-negative whole number, got {n!r}")
-        params = self.param_array()
-        cols = read_summary(summary, ["frequency", "recency", "T"])
+        params, cols = self._row_params(summary, columns, "BetaGeoModel.probability_of_purchases")
         return kernel.probability_of_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], n=int(n), t=_horizon(t)
         )
@@ -280,7 +379,8 @@ class BetaGeoModel(ModelBase):
     def expected_purchases_new_customer(self, t: float | npt.ArrayLike) -> Array:
         """Predict purchases of a newly acquired customer within ``t`` time units.
 
-        Equation (9) of Fader, Hardie & Lee (2005).
+        Equation (9) of Fader, Hardie & Lee (2005). For a model with covariates, this is
+        the customer with every covariate at 0 (or its reference level).
 
         Parameters
         ----------

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Self
 
 import numpy as np
@@ -27,8 +28,16 @@ from scipy.special import digamma, gammaln
 from crmanalytics._frames import TimeUnit
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
 from crmanalytics.value._base import ModelBase, summary_time_unit
+from crmanalytics.value._covariates import (
+    fit_gamma_gamma_with_covariates,
+    gamma_gamma_row_params,
+)
 from crmanalytics.value._fitting import fit_log_params
-from crmanalytics.value._inputs import read_summary
+from crmanalytics.value._with_covariates import (
+    CovariateMixin,
+    covariate_names,
+    read_covariate_rows,
+)
 
 __all__ = ["GammaGammaModel", "GammaGammaParams", "gamma_gamma_log_likelihood"]
 
@@ -93,7 +102,7 @@ def _gradient(log_params: Array, x: Array, m: Array) -> Array:
     return np.array([d_p.sum() * p, d_q.sum() * q, d_v.sum() * v])
 
 
-class GammaGammaModel(ModelBase):
+class GammaGammaModel(CovariateMixin, ModelBase):
     """Gamma-Gamma model: each customer's expected spend per purchase.
 
     Parameters
@@ -138,7 +147,14 @@ class GammaGammaModel(ModelBase):
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 
-    def fit(self, summary: Any, *, time_unit: TimeUnit | None = None) -> Self:
+    def fit(
+        self,
+        summary: Any,
+        *,
+        time_unit: TimeUnit | None = None,
+        columns: Mapping[str, str] | None = None,
+        spend_covariates: Sequence[str] | None = None,
+    ) -> Self:
         """Estimate ``(p, q, v)`` from the repeat customers (frequency > 0).
 
         Parameters
@@ -146,6 +162,18 @@ class GammaGammaModel(ModelBase):
         summary : dataframe
             Columns ``frequency`` and ``monetary_value`` (any backend). Rows with
             frequency 0 carry no spend information and are not used.
+        time_unit : {"D", "W"}, optional
+            The summary's time unit, recorded as ``time_unit_`` (a pandas summary
+            from :func:`~crmanalytics.value.customer_summary` carries it).
+        columns : mapping of str to str, optional
+            Summary name to your column name, e.g. ``{"monetary_value": "avg_spend"}``.
+        spend_covariates : sequence of str, optional
+            Time-invariant customer covariates (summary columns; numeric, or text,
+            categorical or boolean one-hot encoded against their first level):
+            ``v_i = v exp(g' z)``, so a positive coefficient multiplies the expected
+            spend per purchase by ``exp(g)``. ``params_`` are then the values for a
+            customer with every covariate at 0 (or its reference level); the effects
+            are in ``coefficients_``; predictions read each customer's covariates.
 
         Returns
         -------
@@ -181,7 +209,15 @@ class GammaGammaModel(ModelBase):
         >>> str(caught[0].message)[:52]
         'frequency and monetary_value are correlated (Pearson'
         """
-        cols = read_summary(summary, ["frequency", "monetary_value"])
+        covariates = covariate_names(spend_covariates, "spend_covariates")
+        cols, raw = read_covariate_rows(
+            summary,
+            ["frequency", "monetary_value"],
+            covariates,
+            grouped=False,
+            columns=columns,
+            purpose="GammaGammaModel.fit",
+        )
         repeat = cols["frequency"] > 0
         x, m = cols["frequency"][repeat], cols["monetary_value"][repeat]
         bad = m <= 0
@@ -229,14 +265,31 @@ class GammaGammaModel(ModelBase):
             model="Gamma-Gamma",
             advice=_ADVICE,
         )
+        state = None
+        if covariates:
+            state = fit_gamma_gamma_with_covariates(
+                (x, m),
+                {c: raw[c][repeat] for c in covariates},
+                start=result.log_params,
+                penalizer=self.penalizer,
+                advice=_ADVICE,
+            )
+        result = self._set_covariates(state) or result
         self._record_fit(result, float(x.size), summary_time_unit(summary, time_unit))
         self.correlation_ = corr
         return self
 
-    def expected_spend(self, summary: Any) -> Array:
+    def expected_spend(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Predict each customer's mean spend per purchase, ``p (v + x m) / (p x + q - 1)``.
 
         Customers with frequency 0 get the population mean ``p v / (q - 1)``.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency`` and ``monetary_value``.
+        columns : mapping of str to str, optional
+            Summary name to your column name.
 
         Returns
         -------
@@ -257,11 +310,24 @@ class GammaGammaModel(ModelBase):
         >>> m.expected_spend(s).round(2)
         array([35.22, 24.66])
         """
-        cols = read_summary(summary, ["frequency", "monetary_value"])
-        return self._spend(cols["frequency"], cols["monetary_value"])
+        self.check_fitted()
+        cols, raw = read_covariate_rows(
+            summary,
+            ["frequency", "monetary_value"],
+            list(self.covariates_),
+            grouped=False,
+            columns=columns,
+            purpose="GammaGammaModel.expected_spend",
+        )
+        if self._covariates is None:
+            v: float | Array = float(self.param_array()[2])
+        else:
+            (z_s,) = self._covariate_matrices(raw)
+            v = gamma_gamma_row_params(self._covariates.fit.theta, z_s)[2]
+        return self._spend(cols["frequency"], cols["monetary_value"], v)
 
-    def _spend(self, x: Array, m: Array) -> Array:
-        p, q, v = self.param_array()
+    def _spend(self, x: Array, m: Array, v: float | Array) -> Array:
+        p, q, _ = self.param_array()
         if q <= 1:
             raise ValueError(
                 f"expected spend is infinite for q <= 1 (q = {q:.3g}); refit with a penalizer"

@@ -18,9 +18,11 @@ Examples
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Mapping
 
 import narwhals.stable.v2 as nw
+import pandas as pd
+from narwhals.stable.v2.typing import IntoFrameT
 
 from crmanalytics._frames import (
     AnyFrame,
@@ -28,20 +30,68 @@ from crmanalytics._frames import (
     TimeUnit,
     collect,
     epoch_day,
-    from_native,
     time_unit_days,
+    to_caller,
     to_day_number,
-    to_native,
+    validated,
 )
-from crmanalytics.errors import DataQualityWarning
-from crmanalytics.schema import validate_transactions
+from crmanalytics.errors import DataQualityWarning, Problem, SchemaError
 
 __all__ = ["customer_summary"]
 
 
-def _validated(native: Any) -> AnyFrame:
-    """Validate the transactions table at the boundary (canonical names and types)."""
-    return from_native(validate_transactions(native))
+def daily_occasions(frame: AnyFrame) -> AnyFrame:
+    """Purchase occasions: one row per customer and calendar day (``_day``), amounts summed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import narwhals.stable.v2 as nw
+    >>> from crmanalytics.value.summary import daily_occasions
+    >>> tx = nw.from_native(pd.DataFrame({
+    ...     "customer_id": [1, 1], "amount": [1.0, 2.0],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00"])}))
+    >>> daily_occasions(tx)["amount"].to_list()
+    [3.0]
+    """
+    return (
+        frame.select(
+            nw.col("customer_id"),
+            epoch_day("timestamp", frame).alias("_day"),
+            nw.col("amount").cast(nw.Float64),
+        )
+        .group_by("customer_id", "_day")
+        .agg(nw.col("amount").sum())
+    )
+
+
+def last_day(daily: AnyFrame, purpose: str) -> int:
+    """The last purchase day of :func:`daily_occasions`; a SchemaError when there is none.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import narwhals.stable.v2 as nw
+    >>> from crmanalytics.value.summary import last_day
+    >>> last_day(nw.from_native(pd.DataFrame({"_day": [3, 9]})), "customer_summary")
+    9
+    """
+    value = collect(daily.select(nw.col("_day").max())).item(0, 0)
+    if value is None or pd.isna(value):
+        raise SchemaError(
+            "transactions",
+            [
+                Problem(
+                    "customer_id",
+                    f"must have at least one row: {purpose} got an empty transactions table",
+                    0,
+                    (),
+                    "pass transactions with at least one purchase (check the filters "
+                    "applied before the call)",
+                )
+            ],
+        )
+    return int(value)
 
 
 def _first_day_excluded_count(daily: AnyFrame, end: int) -> int:
@@ -65,12 +115,13 @@ def _left_join(left: AnyFrame, right: AnyFrame) -> AnyFrame:
 
 
 def customer_summary(
-    transactions: Any,
+    transactions: IntoFrameT,
     *,
+    columns: Mapping[str, str] | None = None,
     observation_end: DateLike | None = None,
     calibration_end: DateLike | None = None,
     time_unit: TimeUnit = "D",
-) -> Any:
+) -> IntoFrameT:
     """Summarise transactions into one BTYD row per customer.
 
     A *purchase occasion* is a calendar day with at least one transaction: purchases
@@ -90,6 +141,8 @@ def customer_summary(
     transactions : dataframe
         Canonical transactions (``customer_id``, ``timestamp``, ``amount``) in any
         backend narwhals reads: pandas, Polars (eager or lazy), PyArrow, DuckDB.
+    columns : mapping of str to str, optional
+        Canonical name to your column name, e.g. ``{"customer_id": "client"}``.
     observation_end : str, date, datetime or Timestamp, optional
         Last day of observation; transactions after it are ignored. Defaults to the
         last purchase day in the data (this needs one scalar to be computed first).
@@ -107,12 +160,16 @@ def customer_summary(
     -------
     dataframe
         One row per customer, sorted by ``customer_id``, in the caller's frame type
-        (lazy stays lazy).
+        (lazy stays lazy; pandas with a fresh ``0..n-1`` index). A pandas result
+        records its time unit in ``attrs["time_unit"]``: models fitted on it remember
+        the unit, so calendar horizons (``period_length="30D"``) convert correctly.
+        Other backends carry no metadata: tell the model, ``fit(summary,
+        time_unit="W")``.
 
     Raises
     ------
     SchemaError
-        When a required column is missing.
+        When a required column is missing or broken, or the table is empty.
     ValueError
         When ``calibration_end`` is not before ``observation_end`` or a unit is unknown.
 
@@ -151,18 +208,11 @@ def customer_summary(
     1                  0                     0.0               4.0
     """
     unit = time_unit_days(time_unit)
-    frame = _validated(transactions)
-    daily = (
-        frame.select(
-            nw.col("customer_id"),
-            epoch_day("timestamp", frame).alias("_day"),
-            nw.col("amount").cast(nw.Float64),
-        )
-        .group_by("customer_id", "_day")
-        .agg(nw.col("amount").sum())
-    )
+    frame = validated(transactions, "transactions", columns=columns, purpose="customer_summary")
+    daily = daily_occasions(frame)
+    last = last_day(daily, "customer_summary")
     if observation_end is None:
-        obs_end = int(collect(daily.select(nw.col("_day").max())).item(0, 0))
+        obs_end = last
         implicit_end = True
     else:
         obs_end = to_day_number(observation_end)
@@ -175,9 +225,7 @@ def customer_summary(
         )
     # Customers can only start after the summarised period if some purchase falls after
     # it; checking the last purchase day first spares a pass over the data.
-    if calibration_end is not None or (
-        not implicit_end and int(collect(daily.select(nw.col("_day").max())).item(0, 0)) > cal_end
-    ):
+    if calibration_end is not None or (not implicit_end and last > cal_end):
         left_out = _first_day_excluded_count(daily, cal_end)
         if left_out:
             period = "calibration_end" if calibration_end is not None else "observation_end"
@@ -231,4 +279,7 @@ def customer_summary(
             nw.col("monetary_value_holdout").fill_null(0.0).cast(nw.Float64),
             nw.lit((obs_end - cal_end) / unit).cast(nw.Float64).alias("duration_holdout"),
         )
-    return to_native(per_customer.sort("customer_id"))
+    result = to_caller(per_customer.sort("customer_id"), transactions)
+    if isinstance(result, pd.DataFrame):
+        result.attrs["time_unit"] = time_unit
+    return result

@@ -1,0 +1,381 @@
+"""What the continuous-time purchase models share: reading summaries, fitting, predicting.
+
+:class:`ContinuousPurchaseModel` is the private base of the Pareto/NBD and MBG/NBD
+models: it reads ``frequency``, ``recency``, ``T`` (with the caller's ``columns=``
+names), fits on the distinct rows with their counts, and answers the
+:class:`~crmanalytics.value.PurchaseModel` questions through a model's numeric kernel.
+
+Examples
+--------
+>>> from crmanalytics.value import ParetoNBDModel, PurchaseModel
+>>> isinstance(ParetoNBDModel(), PurchaseModel)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from crmanalytics._frames import TimeUnit, renamed
+from crmanalytics.value._base import ModelBase, summary_time_unit
+from crmanalytics.value._covariates import fit_purchase_with_covariates, pareto_nbd_row_params
+from crmanalytics.value._fitting import FitResult, fit_log_params
+from crmanalytics.value._inputs import distinct_rows, read_summary
+from crmanalytics.value._with_covariates import (
+    CovariateMixin,
+    covariate_names,
+    read_covariate_rows,
+)
+
+__all__ = ["ContinuousPurchaseModel", "check_horizon", "summary_input"]
+
+Array = npt.NDArray[np.float64]
+_BTYD = ["frequency", "recency", "T"]
+
+
+def summary_input(
+    summary: Any, columns: Mapping[str, str] | None, needs: Sequence[str], purpose: str
+) -> Any:
+    """The caller's summary with the expected column names (``columns=`` applied).
+
+    Keeps a pandas summary as it is when nothing is renamed, so that its
+    ``attrs["time_unit"]`` stays readable.
+    """
+    frame = renamed(
+        summary, columns=columns, needs=needs, table="customer summary", purpose=purpose
+    )
+    return frame if columns else summary
+
+
+def check_horizon(t: float, what: str = "the summary's time unit") -> float:
+    """A horizon as a finite float >= 0, else ValueError."""
+    value = float(t)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"t must be a finite number >= 0 (in {what}), got {t!r}")
+    return value
+
+
+class ContinuousPurchaseModel(CovariateMixin, ModelBase):
+    """Private base of purchase models fitted on ``frequency``, ``recency``, ``T``.
+
+    Subclasses give ``_kernel`` (a module with ``value_and_gradient``,
+    ``probability_alive``, ``conditional_expected_purchases`` and
+    ``probability_of_purchases``), ``_advice`` and ``_starts``.
+    """
+
+    _advice: ClassVar[str]
+    _kernel: ClassVar[Any]
+    #: The covariate objective's name in ``_covariates.PURCHASE_OBJECTIVES`` (None: none).
+    _covariate_kind: ClassVar[str | None] = None
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    def _starts(self, mean_x: float, mean_t: float) -> list[Array]:
+        raise NotImplementedError
+
+    def _require_repeat(self, x: Array, w: Array) -> None:
+        if float(w.sum()) <= 0:
+            raise ValueError(f"cannot fit {type(self).__name__} on an empty summary")
+        if not np.any(x > 0):
+            raise ValueError(
+                f"cannot fit {type(self).__name__}: no customer has a repeat purchase "
+                "(frequency is 0 everywhere), so purchase and dropout rates are not "
+                "identified; use a longer observation period"
+            )
+
+    def fit(
+        self,
+        summary: Any,
+        *,
+        weights: str | None = None,
+        time_unit: TimeUnit | None = None,
+        columns: Mapping[str, str] | None = None,
+        purchase_covariates: Sequence[str] | None = None,
+        dropout_covariates: Sequence[str] | None = None,
+    ) -> Self:
+        """Estimate the parameters by maximum likelihood.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency``, ``recency`` and ``T`` (any backend).
+        weights : str, optional
+            Name of a column counting how many customers each row stands for.
+        time_unit : {"D", "W"}, optional
+            The summary's time unit, recorded in ``time_unit_`` (a pandas summary that
+            carries it in ``attrs["time_unit"]`` need not repeat it).
+        columns : mapping of str to str, optional
+            Expected name to the summary's name, e.g. ``{"T": "age"}``.
+        purchase_covariates, dropout_covariates : sequence of str, optional
+            Pareto/NBD only: time-invariant customer covariates (summary columns;
+            numeric, or text/categorical/boolean one-hot encoded against their first
+            level), in CLVTools' parameterisation ``alpha_i = alpha exp(-g_p' z)`` (a
+            positive purchase coefficient means more purchases) and
+            ``beta_i = beta exp(-g_d' z)`` (a positive dropout coefficient means a
+            shorter lifetime). Effects in ``coefficients_``; predictions read each
+            customer's covariates from the summary passed in.
+
+        Returns
+        -------
+        model
+            ``self``, fitted.
+
+        Raises
+        ------
+        SchemaError
+            When a column is missing or breaks a rule.
+        ConvergenceError
+            When the optimiser does not reach an optimum; the message says what to try.
+
+        Examples
+        --------
+        >>> from crmanalytics.datasets import load_cdnow
+        >>> from crmanalytics.value import ModifiedBetaGeoModel, ParetoNBDModel, customer_summary
+        >>> s = customer_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
+        >>> rows = s.groupby(["frequency", "recency", "T"], as_index=False).size()
+        >>> model = ParetoNBDModel().fit(rows, weights="size", time_unit="W")
+        >>> model.n_customers_, model.time_unit_
+        (2357.0, 'W')
+        >>> round(ModifiedBetaGeoModel().fit(s).log_likelihood_, 1)
+        -9582.1
+        """
+        needs = [*_BTYD, *([weights] if weights is not None else [])]
+        frame = summary_input(summary, columns, needs, f"{type(self).__name__}.fit")
+        cols = distinct_rows(frame, weights)
+        # the same rows in the same order from every backend: identical fits
+        order = np.lexsort((cols["T"], cols["recency"], cols["frequency"]))
+        keep = order[cols["_weight"][order] > 0]
+        x, t_x, T, w = (cols[n][keep] for n in (*_BTYD, "_weight"))
+        self._require_repeat(x, w)
+        total = float(w.sum())
+        kernel = self._kernel
+
+        def value_and_grad(lp: Array) -> tuple[float, Array]:
+            value, grad = kernel.value_and_gradient(lp, x, t_x, T, w)
+            return float(value), np.asarray(grad, np.float64)
+
+        mean_x = max(float(np.dot(w, x)) / total, 1e-3)
+        mean_t = max(float(np.dot(w, T)) / total, 1e-3)
+        result = fit_log_params(
+            value_and_grad,
+            self._starts(mean_x, mean_t),
+            total_weight=total,
+            penalizer=self.penalizer,
+            model=self.model_name,
+            advice=self._advice,
+        )
+        purchase = covariate_names(purchase_covariates, "purchase_covariates")
+        dropout = covariate_names(dropout_covariates, "dropout_covariates")
+        if purchase or dropout:
+            result = self._fit_covariates(summary, result, weights, (purchase, dropout), columns)
+        else:
+            self._set_covariates(None)
+        self._record_fit(result, total, summary_time_unit(summary, time_unit))
+        return self
+
+    def _fit_covariates(
+        self,
+        summary: Any,
+        start: FitResult,
+        weights: str | None,
+        covariates: tuple[list[str], list[str]],
+        columns: Mapping[str, str] | None,
+    ) -> FitResult:
+        """Refit with covariates, starting from the fit without them."""
+        if self._covariate_kind is None:
+            raise ValueError(f"{type(self).__name__} does not take covariates yet")
+        purchase, dropout = covariates
+        cols, raw = read_covariate_rows(
+            summary,
+            _BTYD,
+            list(dict.fromkeys([*purchase, *dropout])),
+            weights=weights,
+            grouped=True,
+            columns=columns,
+            purpose=f"{type(self).__name__}.fit",
+        )
+        keep = cols["_weight"] > 0
+        x, t_x, T, w = (cols[n][keep] for n in (*_BTYD, "_weight"))
+        state = fit_purchase_with_covariates(
+            self._covariate_kind,
+            (x, t_x, T, w),
+            {
+                "purchase": {c: raw[c][keep] for c in purchase},
+                "dropout": {c: raw[c][keep] for c in dropout},
+            },
+            start=start.log_params,
+            penalizer=self.penalizer,
+            advice=self._advice,
+        )
+        base = self._set_covariates(state)
+        assert base is not None
+        return base
+
+    def _columns(
+        self, summary: Any, columns: Mapping[str, str] | None, purpose: str
+    ) -> tuple[Any, Any]:
+        """Parameters (per row with covariates) and the checked history columns."""
+        if self._covariates is None:
+            frame = summary_input(summary, columns, _BTYD, f"{type(self).__name__}.{purpose}")
+            return self.param_array(), read_summary(frame, _BTYD)
+        self.check_fitted()
+        cols, raw = read_covariate_rows(
+            summary,
+            _BTYD,
+            list(self.covariates_),
+            grouped=False,
+            columns=columns,
+            purpose=f"{type(self).__name__}.{purpose}",
+        )
+        z_p, z_d = self._covariate_matrices(raw)
+        return pareto_nbd_row_params(self._covariates.fit.theta, z_p, z_d), cols
+
+    def expected_purchases(
+        self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
+        """Expected purchases in the next ``t`` time units, given each customer's history.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency``, ``recency``, ``T`` (any backend).
+        t : float
+            Horizon, in the summary's time unit.
+        columns : mapping of str to str, optional
+            Expected name to the summary's name, e.g. ``{"frequency": "x"}``.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per summary row, in row order.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmanalytics.value import ParetoNBDModel, ParetoNBDParams
+        >>> m = ParetoNBDModel.from_params(ParetoNBDParams(0.553, 10.578, 0.606, 11.669))
+        >>> one = pd.DataFrame({"x": [2], "recency": [30.43], "T": [38.86]})
+        >>> m.expected_purchases(one, 39, columns={"frequency": "x"}).round(3)
+        array([1.455])
+        """
+        params, cols = self._columns(summary, columns, "expected_purchases")
+        return np.asarray(
+            self._kernel.conditional_expected_purchases(
+                params, cols["frequency"], cols["recency"], cols["T"], check_horizon(t)
+            ),
+            np.float64,
+        )
+
+    def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
+        """Probability that each customer is still active at the end of their history.
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency``, ``recency``, ``T``.
+        columns : mapping of str to str, optional
+            Expected name to the summary's name.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per summary row.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmanalytics.value import ParetoNBDModel, ParetoNBDParams
+        >>> m = ParetoNBDModel.from_params(ParetoNBDParams(0.553, 10.578, 0.606, 11.669))
+        >>> s = pd.DataFrame({"frequency": [0, 2, 2], "recency": [0.0, 30.0, 5.0],
+        ...                   "T": [38.0, 38.0, 38.0]})
+        >>> m.probability_alive(s).round(3)
+        array([0.3  , 0.875, 0.137])
+        """
+        params, cols = self._columns(summary, columns, "probability_alive")
+        return np.asarray(
+            self._kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"]),
+            np.float64,
+        )
+
+    def probability_of_purchases(
+        self, summary: Any, n: int, t: float, *, columns: Mapping[str, str] | None = None
+    ) -> Array:
+        """Probability of exactly ``n`` purchases in the next ``t`` time units.
+
+        Conditional on each customer's history; a row with ``frequency = recency = T =
+        0`` gives the new-customer probability P(X(t) = n).
+
+        Parameters
+        ----------
+        summary : dataframe
+            Columns ``frequency``, ``recency``, ``T``.
+        n : int
+            Number of purchases (>= 0).
+        t : float
+            Horizon, in the summary's time unit.
+        columns : mapping of str to str, optional
+            Expected name to the summary's name.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per summary row.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmanalytics.value import ParetoNBDModel, ParetoNBDParams
+        >>> m = ParetoNBDModel.from_params(ParetoNBDParams(0.553, 10.578, 0.606, 11.669))
+        >>> s = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 30.43], "T": [0.0, 38.86]})
+        >>> m.probability_of_purchases(s, 0, 39).round(3)
+        array([0.594, 0.408])
+        """
+        if int(n) != n or n < 0:
+            raise ValueError(f"n must be a non-negative whole number, got {n!r}")
+        params, cols = self._columns(summary, columns, "probability_of_purchases")
+        return np.asarray(
+            self._kernel.probability_of_purchases(
+                params,
+                cols["frequency"],
+                cols["recency"],
+                cols["T"],
+                n=int(n),
+                t=check_horizon(t),
+            ),
+            np.float64,
+        )
+
+    def expected_purchases_new_customer(self, t: float | npt.ArrayLike) -> Array:
+        """Expected purchases of a newly acquired customer within ``t`` time units.
+
+        Parameters
+        ----------
+        t : float or array-like
+            Horizon(s), in the fitted time unit.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per horizon (a 1-element array for a scalar).
+
+        Examples
+        --------
+        >>> from crmanalytics.value import ParetoNBDModel, ParetoNBDParams
+        >>> m = ParetoNBDModel.from_params(ParetoNBDParams(0.553, 10.578, 0.606, 11.669))
+        >>> m.expected_purchases_new_customer([1, 39]).round(4)
+        array([0.051, 1.213])
+        """
+        params = self.param_array()
+        horizon = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        if np.any(~np.isfinite(horizon) | (horizon < 0)):
+            raise ValueError(f"t must be finite and >= 0, got {t!r}")
+        zero = np.zeros_like(horizon)
+        return np.asarray(
+            self._kernel.conditional_expected_purchases(params, zero, zero, zero, horizon),
+            np.float64,
+        )
