@@ -187,3 +187,23 @@ def test_browser_check_script_exists_and_is_executable_shell():
     script = Path(__file__).resolve().parents[2] / "tools" / "check_report_in_browser.sh"
     assert script.read_text().startswith("#!/usr/bin/env bash")
     assert shutil.which("bash")
+
+
+def test_sales_over_time_matches_the_raw_export(parsed, demo):
+    raw = load_online_retail()
+    known = raw[raw["CustomerID"].notna()]
+    month = known["InvoiceDate"].dt.to_period("M").dt.start_time
+    revenue = (known["Quantity"] * known["UnitPrice"]).groupby(month).sum()
+    sales = pd.read_csv(demo / "tables" / "sales_summary.csv", parse_dates=["period"])
+    np.testing.assert_allclose(sales.set_index("period")["revenue"], revenue, rtol=1e-9)
+    partial = sales.loc[sales["is_partial"], "period"].tolist()
+    assert partial == [pd.Timestamp("2011-12-01")]  # the data end on 2011-12-09
+    text = text_of(parsed["sales"])
+    assert "December 2011 is marked" in text
+    assert "November 2011" in text  # headline numbers: the last complete month
+    assert f"£{revenue.iloc[-2]:,.0f}" in text
+    bridge = pd.read_csv(demo / "tables" / "revenue_bridge.csv")
+    np.testing.assert_allclose(
+        bridge["new"] + bridge["retained"] + bridge["reactivated"], bridge["revenue"]
+    )
+    assert "December 2010 is left out of the bridge table" in text

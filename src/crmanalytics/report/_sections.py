@@ -107,6 +107,107 @@ def data_quality(inputs: ReportInputs, section: Section) -> Section:
     return section
 
 
+def sales(inputs: ReportInputs, section: Section) -> Section:
+    """Revenue, orders, customers and average order value per month, and the bridge."""
+    from crmanalytics.plotting.sales import plot_revenue_bridge, plot_sales_summary
+    from crmanalytics.sales import revenue_bridge, sales_summary
+
+    tx = inputs.transactions
+    summary = sales_summary(tx, period="M")
+    inputs.tables["sales_summary"] = summary
+    complete = summary.loc[~summary["is_partial"]]
+    if complete.empty:
+        return section.skip("the data do not cover one complete month.")
+    last = complete.iloc[-1]
+    cur = inputs.currency
+
+    def growth(value: Any) -> str:
+        return "n/a" if value is None or pd.isna(value) else f"{float(value):+.1%}"
+
+    month = f"{last['period']:%B %Y}"
+    headline = {
+        f"revenue, {month}": money(float(last["revenue"]), cur),
+        "on the month before": growth(last["revenue_growth"]),
+        "on the same month a year before": growth(last["revenue_yoy_growth"]),
+        f"orders, {month}": f"{int(last['orders']):,}",
+        f"customers, {month}": f"{int(last['customers']):,}",
+        money_label("average order value", cur): money(
+            float(last["average_order_value"]), cur, decimals=2
+        ),
+    }
+    section.kpis({k: v for k, v in headline.items() if v != "n/a"})
+    section.text(
+        "Net revenue (sales less returns), orders, buying customers and average order value "
+        "per calendar month, with the change on the month before and on the same month a "
+        "year before (where the data reach back). The headline numbers are those of the "
+        "last complete month."
+    )
+    span = complete_span(tx["timestamp"].min(), inputs.end, "M")
+    for note in span.notes:
+        section.text(note.replace("is left out", "is marked (hollow marker)"), note=True)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.5))
+    for ax, column, label in zip(
+        axes.flat,
+        ("revenue", "orders", "customers", "average_order_value"),
+        (
+            money_label("revenue", cur),
+            "orders",
+            "customers",
+            money_label("average order value", cur),
+        ),
+        strict=True,
+    ):
+        plot_sales_summary(summary, column=column, ax=ax)
+        ax.set_ylabel(label)
+    fig.tight_layout()
+    section.figure(fig, "Per month: revenue, orders, customers, average order value")
+    shown = [
+        "period",
+        "is_partial",
+        "revenue",
+        "revenue_growth",
+        "revenue_yoy_growth",
+        "orders",
+        "customers",
+        "average_order_value",
+        "returns",
+    ]
+    section.table(
+        summary[[c for c in shown if c in summary.columns]].iloc[::-1],
+        caption="Sales per month, newest first" + (f" (money in {cur})" if cur else ""),
+        max_rows=13,
+        percent=("revenue_growth", "revenue_yoy_growth"),
+        money=("revenue", "average_order_value", "returns"),
+    )
+    bridge = revenue_bridge(tx, period="M")
+    inputs.tables["revenue_bridge"] = bridge
+    section.text(
+        "The revenue bridge: each month's revenue from new customers (first purchase that "
+        "month), retained (bought the month before too) and reactivated ones (bought before, "
+        "but not the month before), against the revenue lost from customers who stopped."
+    )
+    ax = plot_revenue_bridge(bridge)
+    ax.set_ylabel(money_label("revenue", cur))
+    section.figure(ax.figure, "Revenue bridge of the last complete month")
+    # in the data's first month every customer is new to the data: not a bridge
+    section.text(
+        f"{bridge['period'].iloc[0]:%B %Y} is left out of the bridge table: in the data's "
+        "first month every customer is new to the data, whatever their history.",
+        note=True,
+    )
+    section.table(
+        bridge.iloc[:0:-1][
+            ["period", "is_partial", "revenue", "new", "retained", "reactivated", "lost"]
+        ],
+        caption="Revenue bridge per month, newest first",
+        max_rows=13,
+        money=("revenue", "new", "retained", "reactivated", "lost"),
+    )
+    return section
+
+
 # --------------------------------------------------------------------------------------
 # segments and value
 # --------------------------------------------------------------------------------------
@@ -395,11 +496,12 @@ def nps(inputs: ReportInputs, section: Section) -> Section:
     return section
 
 
-#: The report's sections in the reader's order. The lead adds sales, campaigns, uplift,
-#: funnels, the model check, CLV intervals and churn drivers here as they land.
+#: The report's sections in the reader's order. Campaigns, uplift, funnels, the model
+#: check, CLV intervals and churn drivers are added here as one function each.
 SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("overview", "Overview", overview),
     SectionSpec("quality", "Data quality", data_quality),
+    SectionSpec("sales", "Sales over time", sales),
     SectionSpec("segments", "RFM segments", segments),
     SectionSpec("concentration", "Revenue concentration", concentration),
     SectionSpec("value", "Lifetime value and P(alive)", value),
