@@ -207,3 +207,17 @@ def test_sales_over_time_matches_the_raw_export(parsed, demo):
         bridge["new"] + bridge["retained"] + bridge["reactivated"], bridge["revenue"]
     )
     assert "December 2010 is left out of the bridge table" in text
+
+
+def test_model_check_and_campaigns_agree_with_their_tables(parsed, demo):
+    holdout = pd.read_csv(demo / "tables" / "holdout.csv")
+    actual = (holdout["customers"] * holdout["mean_actual"]).sum()
+    assert f"{actual:,.0f}" in text_of(parsed["model_check"])
+    assert int(parsed["model_check"]["img"]) == 2  # holdout and tracking plots
+    from crmanalytics.report._demo_data import demo_inputs
+
+    inter = demo_inputs().interactions
+    sent = inter[inter["kind"] == "campaign_sent"]
+    reached = sent.groupby("campaign_id")["customer_id"].nunique()  # independent count
+    campaigns = pd.read_csv(demo / "tables" / "campaigns.csv").set_index("campaign_id")
+    assert campaigns["reached"].to_dict() == reached.to_dict()

@@ -338,6 +338,94 @@ def _value_figures(section: Section, model: Any, summary: pd.DataFrame) -> None:
     )
 
 
+def model_check(inputs: ReportInputs, section: Section) -> Section:
+    """BG/NBD fitted on the first two thirds, checked on the last third (holdout)."""
+    from crmanalytics.plotting.value import plot_holdout, plot_tracking
+    from crmanalytics.value import BetaGeoModel, customer_summary, evaluate_holdout, tracking
+
+    tx = inputs.transactions
+    purchases = tx.loc[tx["amount"] > 0]
+    first, end = purchases["timestamp"].min().normalize(), inputs.end.normalize()
+    if (end - first).days < 90:
+        return section.skip("the data cover less than 90 days: too short to hold any out.")
+    cut = first + (end - first) * 2 / 3
+    calibration_end = cut.normalize()
+    summary = customer_summary(
+        purchases, calibration_end=calibration_end, observation_end=inputs.end, time_unit="W"
+    )
+    try:
+        model = BetaGeoModel().fit(summary)
+    except CRMError as exc:
+        return section.skip(f"the BG/NBD model could not be fitted on the calibration ({exc}).")
+    result = evaluate_holdout(model, summary)
+    section.text(
+        f"Is the model worth trusting here? BG/NBD fitted on purchases up to "
+        f"{calibration_end:%Y-%m-%d} (calibration) predicts each of those customers' "
+        f"purchases over the remaining {result.duration:.0f} weeks (holdout), which are "
+        "then counted."
+    )
+    section.kpis(
+        {
+            "holdout purchases, actual": f"{result.total_actual:,.0f}",
+            "predicted": f"{result.total_predicted:,.0f}",
+            "error of the total": f"{result.total_error:+.1%}",
+            "mean absolute error per customer": f"{result.mae:.2f}",
+            "correlation, actual and predicted": f"{result.correlation:.2f}",
+        }
+    )
+    inputs.tables["holdout"] = result.table
+    ax = plot_holdout(result)
+    section.figure(ax.figure, "Mean holdout purchases by calibration frequency")
+    track = tracking(
+        model, purchases, calibration_end=calibration_end, period="W", observation_end=inputs.end
+    )
+    inputs.tables["tracking"] = track
+    ax = plot_tracking(track)
+    section.figure(ax.figure, "Cumulative repeat purchases per week, actual and predicted")
+    section.table(result.table, caption="Holdout purchases by calibration frequency")
+    return section
+
+
+def campaigns(inputs: ReportInputs, section: Section) -> Section:
+    """Reach, response and conversion per campaign, with Wilson intervals."""
+    inter = inputs.interactions
+    if inter is None or "campaign_id" not in inter.columns:
+        return section.skip("there are no interactions with a campaign_id.")
+    if not (inter["kind"] == "campaign_sent").any():
+        return section.skip("there are no interactions of kind 'campaign_sent'.")
+    from crmanalytics.marketing import campaign_performance
+    from crmanalytics.plotting.marketing import plot_campaign_performance
+
+    sent = inter.loc[inter["kind"].isin(["campaign_sent", "campaign_response"])]
+    performance = campaign_performance(sent, inputs.transactions)
+    inputs.tables["campaigns"] = performance
+    section.text(
+        "Per campaign: customers reached, who responded, and who bought within the window "
+        "after their first send (converted), with 95% Wilson intervals, and the revenue of "
+        "the reached customers in that window. Without a control group this is what "
+        "followed the campaign, not what it caused."
+    )
+    ax = plot_campaign_performance(performance)
+    section.figure(ax.figure, "Conversion rate per campaign with its 95% interval")
+    shown = [
+        "campaign_id",
+        "reached",
+        "responders",
+        "response_rate",
+        "converted",
+        "conversion_rate",
+        "revenue",
+        "revenue_per_reached",
+    ]
+    section.table(
+        performance[[c for c in shown if c in performance.columns]],
+        caption="Campaigns" + (f" (revenue in {inputs.currency})" if inputs.currency else ""),
+        percent=("response_rate", "conversion_rate"),
+        money=("revenue", "revenue_per_reached"),
+    )
+    return section
+
+
 # --------------------------------------------------------------------------------------
 # churn, rules, feedback
 # --------------------------------------------------------------------------------------
@@ -505,7 +593,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("segments", "RFM segments", segments),
     SectionSpec("concentration", "Revenue concentration", concentration),
     SectionSpec("value", "Lifetime value and P(alive)", value),
+    SectionSpec("model_check", "Model check on a holdout", model_check),
     SectionSpec("churn", "Churn and cohort retention", churn),
     SectionSpec("rules", "A-then-B rules", rules),
     SectionSpec("nps", "Net Promoter Score", nps),
+    SectionSpec("campaigns", "Campaigns", campaigns),
 )
