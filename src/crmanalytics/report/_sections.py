@@ -261,7 +261,6 @@ def concentration(inputs: ReportInputs, section: Section) -> Section:
 def value(inputs: ReportInputs, section: Section) -> Section:
     """BG/NBD purchases and P(alive), Gamma-Gamma spend, 12-month CLV."""
     from crmanalytics.value import (
-        BetaGeoModel,
         GammaGammaModel,
         customer_lifetime_value,
         customer_summary,
@@ -270,15 +269,16 @@ def value(inputs: ReportInputs, section: Section) -> Section:
     tx = inputs.transactions
     purchases = tx.loc[tx["amount"] > 0]
     summary = customer_summary(purchases, observation_end=inputs.end, time_unit="W")
-    try:
-        model = BetaGeoModel().fit(summary)
-    except CRMError as exc:
-        return section.skip(f"the BG/NBD model could not be fitted ({exc}).")
+    model, note = _fit_bgnbd(summary)
+    if model is None:
+        return section.skip(f"the BG/NBD model could not be fitted ({note}).")
     section.text(
         "The BG/NBD model (Fader, Hardie & Lee 2005) describes how often each customer buys "
         "while alive and how likely they are to have left; time is in weeks. The models "
         "describe purchases: rows with a zero or negative amount are left out here."
     )
+    if note:
+        section.text(note, note=True)
     section.table(model.summary().reset_index(), caption="BG/NBD parameters with standard errors")
     p_alive = model.probability_alive(summary)
     result = summary.assign(
@@ -324,6 +324,27 @@ def value(inputs: ReportInputs, section: Section) -> Section:
     return section
 
 
+_PENALIZER = 0.001
+
+
+def _fit_bgnbd(summary: pd.DataFrame) -> tuple[Any, str]:
+    """Fit BG/NBD; when the plain fit fails, once more with a small penalizer, said."""
+    from crmanalytics.value import BetaGeoModel
+
+    try:
+        return BetaGeoModel().fit(summary), ""
+    except CRMError as first:
+        try:
+            model = BetaGeoModel(penalizer=_PENALIZER).fit(summary)
+        except CRMError:
+            return None, str(first)
+    return model, (
+        f"The plain maximum-likelihood fit did not identify every parameter, so the model "
+        f"was fitted with a small penalizer ({_PENALIZER}) that keeps the parameters away "
+        "from the edges; read the estimates with that in mind."
+    )
+
+
 def _value_figures(section: Section, model: Any, summary: pd.DataFrame) -> None:
     from crmanalytics.plotting.value import plot_frequency_recency, plot_probability_alive
 
@@ -341,7 +362,7 @@ def _value_figures(section: Section, model: Any, summary: pd.DataFrame) -> None:
 def model_check(inputs: ReportInputs, section: Section) -> Section:
     """BG/NBD fitted on the first two thirds, checked on the last third (holdout)."""
     from crmanalytics.plotting.value import plot_holdout, plot_tracking
-    from crmanalytics.value import BetaGeoModel, customer_summary, evaluate_holdout, tracking
+    from crmanalytics.value import customer_summary, evaluate_holdout, tracking
 
     tx = inputs.transactions
     purchases = tx.loc[tx["amount"] > 0]
@@ -353,11 +374,12 @@ def model_check(inputs: ReportInputs, section: Section) -> Section:
     summary = customer_summary(
         purchases, calibration_end=calibration_end, observation_end=inputs.end, time_unit="W"
     )
-    try:
-        model = BetaGeoModel().fit(summary)
-    except CRMError as exc:
-        return section.skip(f"the BG/NBD model could not be fitted on the calibration ({exc}).")
+    model, note = _fit_bgnbd(summary)
+    if model is None:
+        return section.skip(f"the BG/NBD model could not be fitted on the calibration ({note}).")
     result = evaluate_holdout(model, summary)
+    if note:
+        section.text(note, note=True)
     section.text(
         f"Is the model worth trusting here? BG/NBD fitted on purchases up to "
         f"{calibration_end:%Y-%m-%d} (calibration) predicts each of those customers' "
