@@ -1,8 +1,8 @@
 """The ``crmanalytics report`` command as a library: validate, analyse, write HTML.
 
 The report is a list of sections (:data:`SECTIONS`), each one small function that takes
-the prepared :class:`ReportInputs` and fills a :class:`Section` with results, or says
-why the data do not allow it.
+the prepared :class:`ReportInputs` and fills a section (``report._document.Section``)
+with results, or says why the data do not allow it.
 
 Examples
 --------
@@ -12,7 +12,6 @@ Examples
 """
 
 from crmanalytics.report._build import ReportInputs, build_report, prepare_inputs
-from crmanalytics.report._document import Section
 from crmanalytics.report._sections import SECTIONS, SectionSpec
 
-__all__ = ["SECTIONS", "ReportInputs", "Section", "SectionSpec", "build_report", "prepare_inputs"]
+__all__ = ["SECTIONS", "ReportInputs", "SectionSpec", "build_report", "prepare_inputs"]

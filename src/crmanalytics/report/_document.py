@@ -55,7 +55,7 @@ class Section:
 
     Examples
     --------
-    >>> from crmanalytics.report import Section
+    >>> from crmanalytics.report._document import Section
     >>> s = Section("sales", "Sales over time")
     >>> s.text("Revenue per month.")
     >>> s.shown, len(s.parts)
@@ -72,7 +72,7 @@ class Section:
 
         Examples
         --------
-        >>> from crmanalytics.report import Section
+        >>> from crmanalytics.report._document import Section
         >>> Section("rules", "A-then-B rules").skip("no product_id column.").shown
         False
         """
@@ -85,7 +85,7 @@ class Section:
 
         Examples
         --------
-        >>> from crmanalytics.report import Section
+        >>> from crmanalytics.report._document import Section
         >>> s = Section("x", "X")
         >>> s.text("a < b")
         >>> s.parts
@@ -99,7 +99,7 @@ class Section:
 
         Examples
         --------
-        >>> from crmanalytics.report import Section
+        >>> from crmanalytics.report._document import Section
         >>> s = Section("x", "X")
         >>> s.kpis({"customers": "1,000"})
         >>> s.parts
@@ -129,7 +129,7 @@ class Section:
         Examples
         --------
         >>> import pandas as pd
-        >>> from crmanalytics.report import Section
+        >>> from crmanalytics.report._document import Section
         >>> s = Section("x", "X")
         >>> s.table(pd.DataFrame({"a": range(20)}), max_rows=5)
         >>> "First 5 of 20 rows." in s.parts[0]
@@ -153,7 +153,7 @@ class Section:
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
-        >>> from crmanalytics.report import Section
+        >>> from crmanalytics.report._document import Section
         >>> s = Section("x", "X")
         >>> fig, ax = plt.subplots()
         >>> s.figure(fig, "A caption")

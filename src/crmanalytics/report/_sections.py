@@ -1,7 +1,7 @@
 """The report's sections: one small function each, listed in :data:`SECTIONS`.
 
 A section function takes the prepared :class:`~crmanalytics.report.ReportInputs` and
-returns a :class:`~crmanalytics.report.Section`: text, headline numbers, tables and
+returns a :class:`~crmanalytics.report._document.Section`: text, headline numbers, tables and
 figures, or ``section.skip("why")`` when the data do not allow it. Result tables go into
 ``inputs.tables`` (written as CSV, Parquet and Excel). To add a section, write one such
 function with the library's public functions and add a :class:`SectionSpec` to
@@ -35,7 +35,7 @@ class SectionSpec:
     --------
     >>> from crmanalytics.report import SECTIONS
     >>> [spec.key for spec in SECTIONS][:3]
-    ['overview', 'quality', 'segments']
+    ['overview', 'quality', 'sales']
     """
 
     key: str
