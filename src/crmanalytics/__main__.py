@@ -36,10 +36,42 @@ def _parser() -> argparse.ArgumentParser:
         help="canonical=YourColumn pairs, comma separated "
         "(e.g. customer_id=CustomerID,timestamp=InvoiceDate)",
     )
+    report.add_argument(
+        "--config",
+        help="TOML file: a [columns] table (canonical = 'YourColumn') and any long option "
+        "as a key (invalid = 'drop', currency = 'GBP', transactions = 'file.csv' ...); "
+        "options on the command line win; paths are relative to the file",
+    )
+    report.add_argument(
+        "--invalid",
+        choices=("raise", "drop"),
+        help="rows breaking a schema rule: stop with the list of problems (raise, the "
+        "default) or drop them and list them in the data-quality section (drop)",
+    )
     report.add_argument("--observation-end", help="date the analysis looks back from")
-    report.add_argument("--out", required=True, help="folder to write the report into")
-    report.add_argument("--demo", action="store_true", help="use the bundled demo data")
-    report.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    report.add_argument("--currency", help="currency code of the amounts, e.g. GBP")
+    report.add_argument(
+        "--non-products",
+        help="product ids that are not merchandise (postage, fees), comma separated; "
+        "left out of product rules; an id ending in * is a prefix",
+    )
+    report.add_argument(
+        "--date-format",
+        help="strptime format of text dates that are not ISO 8601, e.g. '%%m/%%d/%%Y %%H:%%M' "
+        "for 12/1/2010 8:26",
+    )
+    report.add_argument("--title", help="page title")
+    report.add_argument("--out", help="folder to write the report into (required)")
+    report.add_argument(
+        "--xlsx",
+        action="store_true",
+        default=None,
+        help="also write every table into one Excel workbook (needs openpyxl)",
+    )
+    report.add_argument(
+        "--demo", action="store_true", default=None, help="use the bundled demo data"
+    )
+    report.add_argument("--quiet", action="store_true", default=None, help="no progress on stderr")
     return parser
 
 
@@ -84,15 +116,23 @@ def _report(args: argparse.Namespace) -> int:
     try:
         return _run_report(args)
     except (CRMError, InputError) as exc:
-        message = " ".join(str(exc).split("\n")) if "\n" not in str(exc) else str(exc)
+        message = str(exc)
+        if "could not be parsed as a datetime" in message:
+            message += (
+                "\nDates that are not ISO 8601 (2010-12-01 08:26) need their format: "
+                "--date-format '%m/%d/%Y %H:%M' for 12/1/2010 8:26."
+            )
+        if "must not be missing" in message and "--invalid" not in message:
+            message += "\nTo drop such rows and list them in the report, add --invalid drop."
         sys.stderr.write(f"crmanalytics: {message}\n")
         return EXIT_USAGE
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from crmanalytics.report import build_report, prepare_inputs
+    from crmanalytics.report import SECTIONS, build_report, prepare_inputs
+    from crmanalytics.report._build import require_openpyxl
     from crmanalytics.report._demo_data import demo_inputs
-    from crmanalytics.report._inputs import InputError, parse_columns, read_table
+    from crmanalytics.report._inputs import InputError, read_table, settings
     from crmanalytics.report._progress import Progress
 
     try:
@@ -103,26 +143,36 @@ def _run_report(args: argparse.Namespace) -> int:
             "install it with: python -m pip install 'crmanalytics[plot]'"
         ) from exc
     matplotlib.use("Agg")  # files only, never a window
-    if args.demo:
+    options = settings(args)
+    if options.xlsx:
+        try:
+            require_openpyxl()
+        except ImportError as exc:
+            raise InputError(f"--xlsx: {exc}") from exc
+    if options.demo:
         inputs = demo_inputs()
-    elif not args.transactions:
+    elif not options.transactions:
         raise InputError("give a transactions file (CSV or Parquet), or --demo for bundled data.")
     else:
-        columns = parse_columns(args.columns)
         inputs = prepare_inputs(
-            read_table(args.transactions, what="transactions"),
+            read_table(options.transactions, what="transactions"),
             customers=None
-            if args.customers is None
-            else read_table(args.customers, what="customers"),
+            if options.customers is None
+            else read_table(options.customers, what="customers"),
             interactions=None
-            if args.interactions is None
-            else read_table(args.interactions, what="interactions"),
-            columns=columns,
-            observation_end=args.observation_end,
-            source=f"Data: {Path(args.transactions).name}",
+            if options.interactions is None
+            else read_table(options.interactions, what="interactions"),
+            columns=options.columns,
+            observation_end=options.observation_end,
+            source=f"Data: {Path(options.transactions).name}",
+            invalid=options.invalid,
+            currency=options.currency,
+            non_products=options.non_products,
+            date_format=options.date_format,
+            **({"title": options.title} if options.title else {}),
         )
-    progress = Progress(7, quiet=args.quiet)
-    page = build_report(inputs, args.out, progress=progress)
+    progress = Progress(len(SECTIONS), quiet=options.quiet)
+    page = build_report(inputs, options.out, progress=progress, xlsx=options.xlsx)
     progress.finish(f"Report written to {page}")
     return 0
 

@@ -179,6 +179,9 @@ class ValidationReport:
         Distinct rows removed.
     problems : tuple of Problem
         Every broken rule, whether or not it led to dropped rows.
+    notes : tuple of str
+        What validation did besides checking, in words (for example that ``amount``
+        was computed as ``quantity * unit_price``).
 
     Examples
     --------
@@ -193,6 +196,7 @@ class ValidationReport:
     dropped: dict[str, int] = field(default_factory=dict)
     rows_dropped: int = 0
     problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def rows_out(self) -> int:

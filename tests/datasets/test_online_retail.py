@@ -159,3 +159,39 @@ def test_result_is_canonical(mapped: pd.DataFrame) -> None:
     from crmanalytics.schema import validate_transactions
 
     pd.testing.assert_frame_equal(validate_transactions(mapped), mapped)
+
+
+def test_bundled_sample_is_whole_customers_and_invoices_of_the_export(
+    online_retail_raw: pd.DataFrame,
+) -> None:
+    from crmanalytics.datasets import load_online_retail
+
+    sample = load_online_retail()
+    assert list(sample.columns) == list(online_retail_raw.columns)
+    assert sample.dtypes.astype(str).tolist() == online_retail_raw.dtypes.astype(str).tolist()
+    customers = set(sample["CustomerID"].dropna())
+    guests = set(sample.loc[sample["CustomerID"].isna(), "InvoiceNo"])
+    assert len(customers) == 1000
+    # every line of the chosen customers and guest invoices, and nothing else, unchanged
+    expected = online_retail_raw[
+        online_retail_raw["CustomerID"].isin(customers)
+        | online_retail_raw["InvoiceNo"].isin(guests)
+    ].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sample, expected, check_dtype=False)
+    # the guest share matches the export's (a quarter of the lines have no customer)
+    share = sample["CustomerID"].isna().mean()
+    assert abs(share - online_retail_raw["CustomerID"].isna().mean()) < 0.05
+
+
+def test_bundled_sample_validates_with_the_column_mapping() -> None:
+    from crmanalytics.datasets import ONLINE_RETAIL_COLUMNS, load_online_retail
+    from crmanalytics.schema import check_table
+
+    raw = load_online_retail()
+    report = check_table(raw, "transactions", columns=ONLINE_RETAIL_COLUMNS)
+    assert report.notes == (
+        "amount was computed as quantity * unit_price (the table has no amount column)",
+    )
+    assert report.dropped == {
+        "customer_id: must not be missing": int(raw["CustomerID"].isna().sum())
+    }

@@ -1,4 +1,4 @@
-"""Data sets: CDNOW, simulated customer bases with planted truth, Online Retail mapping.
+"""Data sets: CDNOW, an Online Retail sample, simulated customer bases with planted truth.
 
 Examples
 --------
@@ -10,7 +10,12 @@ Examples
 """
 
 from crmanalytics.datasets._cdnow import load_cdnow
-from crmanalytics.datasets._online_retail import NON_PRODUCT_CODES, map_online_retail
+from crmanalytics.datasets._online_retail import (
+    NON_PRODUCT_CODES,
+    ONLINE_RETAIL_COLUMNS,
+    load_online_retail,
+    map_online_retail,
+)
 from crmanalytics.datasets._plant_preferences import PlantedPreferences
 from crmanalytics.datasets._simulate import (
     DEFAULT_NPS_MIX,
@@ -28,6 +33,7 @@ __all__ = [
     "DEFAULT_NPS_MIX",
     "DEFAULT_PLANTED_PAIRS",
     "NON_PRODUCT_CODES",
+    "ONLINE_RETAIL_COLUMNS",
     "NPSMix",
     "PlantedBetaGeo",
     "PlantedGammaGamma",
@@ -36,6 +42,7 @@ __all__ = [
     "SimulatedData",
     "SimulationTruth",
     "load_cdnow",
+    "load_online_retail",
     "map_online_retail",
     "simulate",
 ]

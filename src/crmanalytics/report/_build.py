@@ -1,9 +1,9 @@
-"""Run every analysis the data allows and write a self-contained HTML report."""
+"""Validate the tables, run every section the data allow, write HTML, CSV, Parquet and Excel."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,22 +12,19 @@ import numpy as np
 import pandas as pd
 
 from crmanalytics._frames import DateLike
-from crmanalytics.errors import CRMError, DataQualityWarning
+from crmanalytics.errors import DataQualityWarning, ValidationReport
 from crmanalytics.report._document import Section, render
 from crmanalytics.report._progress import Progress
-from crmanalytics.schema import (
-    NPS_KIND,
-    validate_customers,
-    validate_interactions,
-    validate_transactions,
-)
+from crmanalytics.report._quality import QualityRow, flag_transactions, from_validation
+from crmanalytics.schema import SCHEMAS, Invalid
+from crmanalytics.schema._engine import validate_with_report
 
 __all__ = ["ReportInputs", "build_report", "prepare_inputs"]
 
 
 @dataclass
 class ReportInputs:
-    """The validated tables a report is built from.
+    """The validated tables a report is built from, and how to present them.
 
     Parameters
     ----------
@@ -41,6 +38,20 @@ class ReportInputs:
         Page title.
     source : str
         Where the data came from, shown under the title.
+    currency : str, optional
+        Currency code of the amounts (``"GBP"``); money is then shown with it.
+    non_products : sequence of str
+        Product ids that are not merchandise (postage, fees); left out of product
+        rules. Compared without regard to case; an entry ending in ``*`` is a prefix.
+    quality : list of QualityRow
+        The data-quality account (filled by :func:`prepare_inputs`).
+    validation : list of ValidationReport
+        What validating each table found and dropped (filled by :func:`prepare_inputs`).
+    notes : list of str
+        Lines about the data shown in the overview (for example which parts are
+        simulated).
+    tables : dict of str to pandas.DataFrame
+        Result tables, filled while the report is built.
 
     Examples
     --------
@@ -56,14 +67,76 @@ class ReportInputs:
     observation_end: DateLike | None = None
     title: str = "Customer analytics report"
     source: str = ""
+    currency: str | None = None
+    non_products: Sequence[str] = ()
+    quality: list[QualityRow] = field(default_factory=list)
+    validation: list[ValidationReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
+    @property
+    def end(self) -> pd.Timestamp:
+        """The day the analysis looks back from.
 
-def _mapping_for(
-    frame: pd.DataFrame, columns: Mapping[str, str], names: tuple[str, ...]
-) -> dict[str, str]:
-    """The part of a command-line column mapping that applies to one table."""
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmanalytics.report import ReportInputs
+        >>> tx = pd.DataFrame({"customer_id": [1], "amount": [1.0],
+        ...                    "timestamp": pd.to_datetime(["2024-05-02 10:00"])})
+        >>> ReportInputs(tx).end
+        Timestamp('2024-05-02 10:00:00')
+        """
+        if self.observation_end is not None:
+            return pd.Timestamp(self.observation_end)
+        return pd.Timestamp(self.transactions["timestamp"].max())
+
+
+def _mapping_for(frame: pd.DataFrame, columns: Mapping[str, str], table: str) -> dict[str, str]:
+    """The part of a column mapping that applies to one table."""
+    names = SCHEMAS[table].names
     return {k: v for k, v in columns.items() if k in names and v in frame.columns}
+
+
+def _parse_dates(
+    raw: pd.DataFrame, table: str, mapping: Mapping[str, str], date_format: str | None
+) -> pd.DataFrame:
+    """Parse the table's text datetime columns with an explicit format (unparsable: null).
+
+    Values that do not match stay as they were (they are not silently emptied), so
+    validation still reports them with their text.
+    """
+    if date_format is None:
+        return raw
+    parsed: dict[str, pd.Series] = {}
+    for spec in SCHEMAS[table].columns:
+        source = mapping.get(spec.name, spec.name)
+        if spec.kind != "datetime" or source not in raw.columns:
+            continue
+        column = raw[source]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        values = pd.to_datetime(column, format=date_format, errors="coerce")
+        parsed[source] = values.astype(object).where(values.notna(), column)
+        if values.notna().sum() == column.notna().sum():
+            parsed[source] = values
+    return raw.assign(**parsed) if parsed else raw
+
+
+def _validate(
+    raw: pd.DataFrame,
+    table: str,
+    columns: Mapping[str, str],
+    invalid: Invalid,
+    reports: list[ValidationReport],
+    *,
+    date_format: str | None = None,
+) -> tuple[pd.DataFrame, list[QualityRow]]:
+    mapping = _mapping_for(raw, columns, table)
+    raw = _parse_dates(raw, table, mapping, date_format)
+    frame, report = validate_with_report(raw, SCHEMAS[table], mapping, invalid)
+    reports.append(report)
+    return frame, from_validation(report, raw, mapping)
 
 
 def prepare_inputs(
@@ -75,13 +148,19 @@ def prepare_inputs(
     observation_end: DateLike | None = None,
     title: str = "Customer analytics report",
     source: str = "",
+    invalid: Invalid = "raise",
+    currency: str | None = None,
+    non_products: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    date_format: str | None = None,
 ) -> ReportInputs:
-    """Validate raw tables into :class:`ReportInputs`, raising on any broken rule.
+    """Validate raw tables into :class:`ReportInputs` and take the data-quality account.
 
     Parameters
     ----------
     transactions : pandas.DataFrame
-        Raw transactions.
+        Raw transactions. Without an ``amount`` column, ``quantity`` and
+        ``unit_price`` give it (``amount = quantity * unit_price``).
     customers, interactions : pandas.DataFrame, optional
         Raw customers and interactions.
     columns : mapping of str to str, optional
@@ -91,6 +170,20 @@ def prepare_inputs(
         The day the analysis looks back from.
     title, source : str
         Page title and the line under it.
+    invalid : {"raise", "drop"}, default "raise"
+        As in :func:`~crmanalytics.schema.validate_transactions`: raise on any broken
+        rule, or drop the rows that break one (they are listed in the report's
+        data-quality section, not warned about).
+    currency : str, optional
+        Currency code of the amounts, e.g. ``"GBP"``.
+    non_products : sequence of str
+        Product ids that are not merchandise, left out of product rules.
+    notes : sequence of str
+        Lines about the data for the overview.
+    date_format : str, optional
+        A :func:`~datetime.datetime.strptime` format for text date columns that are
+        not ISO 8601 (``"%m/%d/%Y %H:%M"`` for ``12/1/2010 8:26``); without it text
+        dates are read as ISO 8601.
 
     Returns
     -------
@@ -99,50 +192,114 @@ def prepare_inputs(
     Raises
     ------
     crmanalytics.errors.SchemaError
-        When a table breaks a schema rule.
+        When a table breaks a schema rule (with ``invalid="drop"``: only when a whole
+        column is missing or unusable).
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmanalytics.report import prepare_inputs
-    >>> raw = pd.DataFrame({"CustomerID": [1], "Date": ["2024-01-02"], "amount": [5]})
-    >>> inputs = prepare_inputs(raw, columns={"customer_id": "CustomerID", "timestamp": "Date"})
-    >>> list(inputs.transactions.columns)
-    ['customer_id', 'timestamp', 'amount']
+    >>> raw = pd.DataFrame({"CustomerID": [1, None], "Date": ["2024-01-02"] * 2,
+    ...                     "Qty": [2, 1], "Price": [2.5, 4.0]})
+    >>> inputs = prepare_inputs(raw, invalid="drop", columns={
+    ...     "customer_id": "CustomerID", "timestamp": "Date", "quantity": "Qty",
+    ...     "unit_price": "Price"})
+    >>> inputs.transactions[["customer_id", "amount"]]
+       customer_id  amount
+    0            1     5.0
+    >>> for row in inputs.quality:
+    ...     print(row.action, row.rows, row.rule)
+    computed 1 amount was computed as quantity * unit_price (the table has no amount column)
+    dropped 1 customer_id: must not be missing (guest checkouts: no customer to attribute them to)
     """
-    from crmanalytics.schema import CUSTOMERS, INTERACTIONS, TRANSACTIONS
-
     mapping = dict(columns or {})
-    tx = validate_transactions(
-        transactions, columns=_mapping_for(transactions, mapping, TRANSACTIONS.names)
+    _check_mapping(mapping, [t for t in (transactions, customers, interactions) if t is not None])
+    reports: list[ValidationReport] = []
+    tx, quality = _validate(
+        transactions, "transactions", mapping, invalid, reports, date_format=date_format
     )
-    cust = (
-        None
-        if customers is None
-        else validate_customers(
-            customers, columns=_mapping_for(customers, mapping, CUSTOMERS.names)
+    if tx.empty:
+        from crmanalytics.errors import Problem, SchemaError
+
+        # nothing left to analyse: the rules that dropped every row are the message
+        empty = Problem("(table)", "has no rows", 0, (), "give a table with transactions")
+        raise SchemaError("transactions", reports[0].problems or (empty,))
+    tx = _whole_ids(tx.reset_index(drop=True))
+    quality += flag_transactions(tx, non_products)
+    cust = inter = None
+    if customers is not None:
+        cust, found = _validate(
+            customers, "customers", mapping, invalid, reports, date_format=date_format
         )
-    )
-    inter = (
-        None
-        if interactions is None
-        else validate_interactions(
-            interactions, columns=_mapping_for(interactions, mapping, INTERACTIONS.names)
+        quality += found
+    if interactions is not None:
+        inter, found = _validate(
+            interactions, "interactions", mapping, invalid, reports, date_format=date_format
         )
+        inter = _whole_ids(inter)
+        quality += found
+    return ReportInputs(
+        tx,
+        cust,
+        inter,
+        observation_end,
+        title,
+        source,
+        currency=currency,
+        non_products=tuple(non_products),
+        quality=quality,
+        validation=reports,
+        notes=list(notes),
     )
-    return ReportInputs(tx, cust, inter, observation_end, title, source)
+
+
+def _check_mapping(mapping: Mapping[str, str], frames: Sequence[pd.DataFrame]) -> None:
+    """A mapped column that no table has is a typo: say so rather than ignore it."""
+    from crmanalytics.errors import Problem, SchemaError
+
+    present = {str(c) for frame in frames for c in frame.columns}
+    absent = {k: v for k, v in mapping.items() if v not in present}
+    if absent:
+        raise SchemaError(
+            "input",
+            [
+                Problem(
+                    canonical,
+                    f"is mapped to {source!r}, which no input table has",
+                    0,
+                    (),
+                    "check the spelling; the tables have " + ", ".join(sorted(present)[:15]),
+                )
+                for canonical, source in absent.items()
+            ],
+        )
+
+
+def _whole_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customer ids stored as floats (CSV exports with gaps) shown as the integers they are."""
+    ids = frame["customer_id"]
+    if pd.api.types.is_float_dtype(ids.dtype) and ids.notna().all():
+        values = ids.to_numpy(dtype=float)
+        if (values == values.round()).all():
+            return frame.assign(customer_id=values.astype("int64"))
+    return frame
 
 
 def build_report(
-    inputs: ReportInputs, out_dir: str | Path, *, progress: Progress | None = None
+    inputs: ReportInputs,
+    out_dir: str | Path,
+    *,
+    progress: Progress | None = None,
+    xlsx: bool = False,
 ) -> Path:
-    """Run every analysis the data allows and write the report.
+    """Run every section the data allow and write the report.
 
     Writes ``out_dir/index.html`` (one self-contained page with inline figures) and each
     result table as ``out_dir/tables/NAME.csv`` (and ``.parquet`` when pyarrow is
-    installed). An analysis the data does not allow (no ``product_id`` for sequential
-    rules, no NPS answers, a model that does not converge) is listed with the reason
-    instead of its results.
+    installed); with ``xlsx=True`` also every table as a sheet of
+    ``out_dir/tables.xlsx``. A section the data do not allow (no ``product_id`` for
+    sequential rules, no NPS answers, a model that does not converge) says why instead
+    of showing results. The sections are :data:`crmanalytics.report.SECTIONS`.
 
     Parameters
     ----------
@@ -152,11 +309,18 @@ def build_report(
         Folder to write into (created if needed).
     progress : Progress, optional
         Where to report steps; silent when omitted.
+    xlsx : bool, default False
+        Also write the tables as one Excel workbook (needs ``openpyxl``).
 
     Returns
     -------
     pathlib.Path
         The path of ``index.html``.
+
+    Raises
+    ------
+    ImportError
+        With ``xlsx=True`` when openpyxl is not installed (checked before any work).
 
     Examples
     --------
@@ -170,32 +334,90 @@ def build_report(
     ...     print(page.name, (page.parent / "tables" / "rfm.csv").exists())
     index.html True
     """
+    from crmanalytics.report._sections import SECTIONS
+
+    if xlsx:
+        require_openpyxl()
     out = Path(out_dir)
     (out / "tables").mkdir(parents=True, exist_ok=True)
-    steps: list[tuple[str, Callable[[ReportInputs], Section]]] = [
-        ("Overview", _overview),
-        ("RFM segments", _segments),
-        ("Revenue concentration", _concentration),
-        ("Lifetime value and P(alive)", _value),
-        ("Churn and cohort retention", _churn),
-        ("A-then-B rules", _rules),
-        ("Net Promoter Score", _nps),
-    ]
-    tracker = progress or Progress(len(steps), quiet=True)
+    tracker = progress or Progress(len(SECTIONS), quiet=True)
     sections: list[Section] = []
     with warnings.catch_warnings():
         # data-quality notes are shown on the page, not as console noise
         warnings.simplefilter("ignore", DataQualityWarning)
-        for label, step in steps:
-            tracker.step(label)
-            sections.append(step(inputs))
+        for spec in SECTIONS:
+            tracker.step(spec.title)
+            sections.append(spec.run(inputs))
     for name, table in inputs.tables.items():
         table.to_csv(out / "tables" / f"{name}.csv", index=False)
         _maybe_parquet(table, out / "tables" / f"{name}.parquet")
+    if xlsx:
+        write_workbook(inputs.tables, out / "tables.xlsx")
     page = out / "index.html"
     subtitle = inputs.source or "crmanalytics"
-    page.write_text(render(inputs.title, subtitle, sections), encoding="utf-8")
+    footer = "Made with crmanalytics. Every table is also in the tables/ folder as CSV" + (
+        ", Parquet and one Excel workbook (tables.xlsx)." if xlsx else " and Parquet."
+    )
+    page.write_text(render(inputs.title, subtitle, sections, footer), encoding="utf-8")
     return page
+
+
+def require_openpyxl() -> None:
+    """Raise a clear ImportError unless openpyxl (for ``--xlsx``) is installed.
+
+    Examples
+    --------
+    >>> from crmanalytics.report._build import require_openpyxl
+    >>> require_openpyxl()  # installed with the test extra
+    """
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "writing the tables as an Excel workbook needs openpyxl, which is not "
+            "installed; install it with: python -m pip install 'crmanalytics[xlsx]'"
+        ) from exc
+
+
+def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> None:
+    """Every table as one sheet of an Excel workbook (sheet names cut to 31 characters).
+
+    Written in openpyxl's streaming mode, row by row: several times faster than
+    ``DataFrame.to_excel`` for the report's tables.
+    """
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, table in tables.items():
+        sheet = book.create_sheet(title=name[:31])
+        sheet.append([str(c) for c in table.columns])
+        columns = [_excel_values(table[c]) for c in table.columns]
+        for row in zip(*columns, strict=True):
+            sheet.append(row)
+    book.save(path)
+
+
+def _excel_values(column: pd.Series) -> list[Any]:
+    """Plain Python cells: no time zones, no NaN or infinities (blank), no numpy scalars."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return [None if pd.isna(v) else v.to_pydatetime() for v in column]
+    if pd.api.types.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        return [float(v) if np.isfinite(v) else None for v in values]
+    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return [None if pd.isna(v) else v.item() if hasattr(v, "item") else v for v in column]
+    return [
+        None if _missing(v) else v if isinstance(v, int | float | bool) else str(v) for v in column
+    ]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _maybe_parquet(table: pd.DataFrame, path: Path) -> None:
@@ -204,223 +426,3 @@ def _maybe_parquet(table: pd.DataFrame, path: Path) -> None:
     except ImportError:  # pragma: no cover - pyarrow is optional
         return
     table.to_parquet(path, index=False)
-
-
-def _skipped(section: Section, reason: str) -> Section:
-    section.text(f"Not shown: {reason}", note=True)
-    return section
-
-
-def _end(inputs: ReportInputs) -> pd.Timestamp:
-    if inputs.observation_end is not None:
-        return pd.Timestamp(inputs.observation_end)
-    return pd.Timestamp(inputs.transactions["timestamp"].max())
-
-
-# --------------------------------------------------------------------------------------
-# sections
-# --------------------------------------------------------------------------------------
-
-
-def _overview(inputs: ReportInputs) -> Section:
-    tx = inputs.transactions
-    section = Section("overview", "Overview")
-    purchases = tx[tx["amount"] > 0]
-    per_customer_days = purchases.groupby("customer_id")["timestamp"].apply(
-        lambda s: s.dt.normalize().nunique()
-    )
-    section.kpis(
-        {
-            "customers": f"{tx['customer_id'].nunique():,}",
-            "transaction rows": f"{len(tx):,}",
-            "net revenue": f"{tx['amount'].sum():,.2f}",
-            "repeat customers": f"{(per_customer_days > 1).mean():.1%}",
-            "first day": f"{tx['timestamp'].min():%Y-%m-%d}",
-            "last day": f"{tx['timestamp'].max():%Y-%m-%d}",
-        }
-    )
-    returns = int((tx["amount"] < 0).sum())
-    if returns:
-        section.text(f"{returns:,} rows are returns or refunds (negative amounts).", note=True)
-    if inputs.customers is not None:
-        section.text(f"The customers table lists {len(inputs.customers):,} customers.")
-    if inputs.interactions is not None:
-        counts = inputs.interactions["kind"].value_counts().rename_axis("kind").reset_index()
-        section.table(counts, caption="Interactions by kind")
-    return section
-
-
-def _segments(inputs: ReportInputs) -> Section:
-    from crmanalytics.plotting.segmentation import plot_segments
-    from crmanalytics.segmentation import rfm_scores, rfm_segments, rfm_table, segment_summary
-
-    section = Section("segments", "RFM segments")
-    rfm = rfm_segments(rfm_scores(rfm_table(inputs.transactions, observation_end=_end(inputs))))
-    summary = segment_summary(rfm)
-    inputs.tables["rfm"] = rfm
-    inputs.tables["segments"] = summary
-    section.text(
-        "Each customer is scored 1-5 on recency (days since the last purchase), frequency "
-        "and monetary value by quantile, and named by the standard segment map."
-    )
-    ax = plot_segments(summary)
-    section.figure(ax.figure, "Share of customers and of revenue per segment")
-    section.table(summary, caption="Segments")
-    return section
-
-
-def _concentration(inputs: ReportInputs) -> Section:
-    from crmanalytics.plotting.segmentation import plot_lorenz
-    from crmanalytics.segmentation import concentration
-
-    section = Section("concentration", "Revenue concentration")
-    result = concentration(inputs.tables["rfm"], column="monetary")
-    section.kpis(
-        {
-            "Gini coefficient": f"{result.gini:.3f}",
-            "revenue from the top 20%": f"{result.share_of_top(0.2):.1%}",
-            "revenue from the top 1%": f"{result.share_of_top(0.01):.1%}",
-        }
-    )
-    ax = plot_lorenz(result)
-    section.figure(ax.figure, "Lorenz curve of revenue per customer")
-    return section
-
-
-def _value(inputs: ReportInputs) -> Section:
-    from crmanalytics.value import (
-        BetaGeoModel,
-        GammaGammaModel,
-        customer_lifetime_value,
-        customer_summary,
-    )
-
-    section = Section("value", "Lifetime value and P(alive)")
-    summary = customer_summary(inputs.transactions, observation_end=_end(inputs), time_unit="W")
-    try:
-        model = BetaGeoModel().fit(summary)
-    except CRMError as exc:
-        return _skipped(section, f"the BG/NBD model could not be fitted ({exc}).")
-    params = model.summary().reset_index()
-    section.text(
-        "The BG/NBD model (Fader, Hardie & Lee 2005) describes how often each customer buys "
-        "while alive and how likely they are to have left; time is in weeks."
-    )
-    section.table(params, caption="BG/NBD parameters with standard errors")
-    p_alive = model.probability_alive(summary)
-    result = summary.assign(
-        p_alive=p_alive,
-        expected_purchases_52w=model.expected_purchases(summary, 52.0),
-    )
-    section.kpis(
-        {
-            "mean P(alive)": f"{np.mean(p_alive):.1%}",
-            "customers with P(alive) < 50%": f"{np.mean(p_alive < 0.5):.1%}",
-            "expected purchases, next 52 weeks": f"{result['expected_purchases_52w'].sum():,.0f}",
-        }
-    )
-    _value_figures(section, model, summary)
-    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-    try:
-        spend = GammaGammaModel().fit(repeat)
-    except CRMError as exc:
-        inputs.tables["customer_value"] = result
-        return _skipped(section, f"the Gamma-Gamma spend model could not be fitted ({exc}).")
-    clv = customer_lifetime_value(
-        summary, model, spend, periods=12, period_length=30.0 / 7.0, discount_rate=0.01
-    )
-    result = result.merge(clv, on="customer_id", how="left")
-    inputs.tables["customer_value"] = result
-    section.text(
-        "Customer lifetime value: expected spend per purchase (Gamma-Gamma) times expected "
-        "purchases in each of the next 12 30-day periods, discounted at 1% a period."
-    )
-    top = result.sort_values("clv", ascending=False)
-    section.table(top, caption="Most valuable customers", max_rows=10)
-    return section
-
-
-def _value_figures(section: Section, model: Any, summary: pd.DataFrame) -> None:
-    from crmanalytics.plotting.value import plot_frequency_recency, plot_probability_alive
-
-    age = float(summary["T"].max())
-    ax = plot_probability_alive(model, T=age)
-    section.figure(
-        ax.figure, f"P(alive) by frequency and recency, for a customer {age:.0f} weeks old"
-    )
-    ax = plot_frequency_recency(model, T=age, t=1.0)
-    section.figure(
-        ax.figure, "Expected purchases in the next week by frequency and recency (same age)"
-    )
-
-
-def _churn(inputs: ReportInputs) -> Section:
-    from crmanalytics.churn import churn_rate, cohort_retention
-    from crmanalytics.plotting.churn import plot_churn_rate, plot_cohort_retention
-
-    section = Section("churn", "Churn and cohort retention")
-    retention = cohort_retention(inputs.transactions, period="M")
-    inputs.tables["cohort_retention"] = retention
-    section.text(
-        "Customers grouped by the month of their first purchase; each cell is the share of "
-        "the cohort that bought again that many months later."
-    )
-    ax = plot_cohort_retention(retention)
-    section.figure(ax.figure, "Monthly cohort retention")
-    rates = churn_rate(inputs.transactions, period="M", inactivity=90)
-    inputs.tables["churn_rate"] = rates
-    if len(rates):
-        section.text(
-            "Monthly churn rate: the share of customers active at the start of a month "
-            "(a purchase in the previous 90 days) who have had none for 90 days by its end."
-        )
-        ax = plot_churn_rate(rates)
-        section.figure(ax.figure, "Monthly churn rate (90-day inactivity)")
-    return section
-
-
-def _rules(inputs: ReportInputs) -> Section:
-    section = Section("rules", "A-then-B rules")
-    if "product_id" not in inputs.transactions.columns:
-        return _skipped(section, "the transactions have no product_id column.")
-    from crmanalytics.association import sequential_rules
-    from crmanalytics.plotting.association import plot_sequential_rules
-
-    rules = sequential_rules(inputs.transactions, min_support=0.01)
-    inputs.tables["sequential_rules"] = rules
-    if not len(rules):
-        return _skipped(section, "no product pair reaches 1% of customers.")
-    section.text(
-        "Customers who bought A and then B 1 to 90 days later. Support: share of all "
-        "customers doing so; confidence: share of A's buyers; lift: how many times more "
-        "often than if A and B were unrelated."
-    )
-    ax = plot_sequential_rules(rules)
-    section.figure(ax.figure, "Strongest A-then-B rules by lift")
-    section.table(rules.sort_values("lift", ascending=False), caption="Rules", max_rows=15)
-    return section
-
-
-def _nps(inputs: ReportInputs) -> Section:
-    section = Section("nps", "Net Promoter Score")
-    inter = inputs.interactions
-    if inter is None or "score" not in inter.columns or not (inter["kind"] == NPS_KIND).any():
-        return _skipped(section, "there are no interactions with kind 'nps' and a score.")
-    from crmanalytics.feedback import nps, nps_trend
-    from crmanalytics.plotting.feedback import plot_nps_trend
-
-    answers = inter.loc[inter["kind"] == NPS_KIND, "score"]
-    overall = nps(answers, method="adjusted-wald")
-    ci = overall.confidence_interval
-    section.kpis(
-        {
-            "NPS": f"{overall.score:+.1f}",
-            "95% interval": f"{ci.low:+.1f} to {ci.high:+.1f}",
-            "answers": f"{overall.n:,}",
-        }
-    )
-    trend = nps_trend(inter, period="M", method="adjusted-wald")
-    inputs.tables["nps_trend"] = trend
-    ax = plot_nps_trend(trend)
-    section.figure(ax.figure, "NPS by month with its 95% interval (adjusted Wald)")
-    return section

@@ -21,7 +21,7 @@ from crmanalytics._frames import AnyFrame, collect, from_native
 from crmanalytics.errors import DataQualityWarning, Problem, SchemaError, ValidationReport
 from crmanalytics.schema._tables import NPS_KIND, ColumnSpec, TableSchema
 
-__all__ = ["Invalid", "missing_fix", "run_checks", "validate"]
+__all__ = ["Invalid", "missing_fix", "run_checks", "validate", "validate_with_report"]
 
 Invalid: TypeAlias = Literal["raise", "drop"]
 _MAX_EXAMPLES = 5
@@ -67,6 +67,21 @@ def validate(
     validators name their own ``invalid='drop'``; analyses, which have no such
     parameter, name the validator to call first.
     """
+    result, report = validate_with_report(frame, schema, columns, invalid, drop_hint=drop_hint)
+    if report.rows_dropped:
+        warnings.warn(DataQualityWarning(_drop_message(report), report=report), stacklevel=3)
+    return result
+
+
+def validate_with_report(
+    frame: FrameT,
+    schema: TableSchema,
+    columns: Mapping[str, str] | None,
+    invalid: Invalid,
+    *,
+    drop_hint: str = "invalid='drop' removes them",
+) -> tuple[FrameT, ValidationReport]:
+    """As :func:`validate`, but hand back the report instead of warning about drops."""
     if invalid not in ("raise", "drop"):
         raise ValueError(f"invalid must be 'raise' or 'drop', got {invalid!r}")
     was_narwhals = isinstance(frame, nw.DataFrame | nw.LazyFrame)
@@ -79,17 +94,17 @@ def validate(
     if report.rows_dropped:
         broken = [r.mask for r in outcome.rules if outcome.counts[r.key]]
         result = result.filter(~nw.any_horizontal(*broken, ignore_nulls=True))
-        warnings.warn(DataQualityWarning(_drop_message(report), report=report), stacklevel=3)
     result = _finalise(result, outcome.casts)
     out: Any = result if was_narwhals else nw.to_native(result)
-    return out  # type: ignore[no-any-return]
+    return out, report
 
 
 def _drop_message(report: ValidationReport) -> str:
     reasons = "; ".join(f"{reason}: {count}" for reason, count in report.dropped.items())
+    notes = "".join(f" Note: {note}." for note in report.notes)
     return (
         f"{report.table}: dropped {report.rows_dropped} of {report.rows_in} rows "
-        f"that break the schema ({reasons}). The full account is in this warning's "
+        f"that break the schema ({reasons}).{notes} The full account is in this warning's "
         f".report attribute."
     )
 
@@ -161,8 +176,11 @@ def run_checks(
         return _Outcome(frame, (), {}, report, tuple(problems), {})
     dtypes = frame.collect_schema()
     present = list(dtypes.names())
+    derive = _derives_amount(schema, present)
+    if derive:
+        sources["amount"] = _DERIVED_AMOUNT
     for name in schema.required:
-        if name not in present:
+        if name not in present and not (derive and name == "amount"):
             problems.append(
                 Problem(
                     name,
@@ -188,6 +206,11 @@ def run_checks(
             frame = _coerce.add_parsed(frame, spec.name, plan.parse)
         casts[spec.name] = plan.final
         rules.extend(_column_rules(spec, plan, drop_hint))
+    notes: tuple[str, ...] = ()
+    if derive and {"quantity", "unit_price"} <= set(casts):
+        frame, amount_rules = _derive_amount(frame, schema, casts, drop_hint)
+        rules.extend(amount_rules)
+        notes = ("amount was computed as quantity * unit_price (the table has no amount column)",)
     if "kind" in schema.names and {"kind", "score"} <= set(casts):
         rules.append(_nps_rule(casts["score"]))
     if schema.unique and not problems:
@@ -204,8 +227,42 @@ def run_checks(
         {r.key: counts[r.key] for r in failing},
         rows_bad,
         tuple(problems + row_problems),
+        notes=notes,
     )
     return _Outcome(frame, tuple(rules), counts, report, tuple(problems), casts)
+
+
+_DERIVED_AMOUNT = "quantity * unit_price"
+
+
+def _derives_amount(schema: TableSchema, present: Sequence[str]) -> bool:
+    """Whether ``amount`` is to be computed: absent, with quantity and unit_price given."""
+    return (
+        "unit_price" in schema.names
+        and "amount" not in present
+        and ({"quantity", "unit_price"} <= set(present))
+    )
+
+
+def _derive_amount(
+    frame: AnyFrame, schema: TableSchema, casts: dict[str, nw.Expr], drop_hint: str
+) -> tuple[AnyFrame, list[_RowRule]]:
+    """Add ``amount = quantity * unit_price`` and its rules (missing where either is)."""
+    frame = frame.with_columns((casts["quantity"] * casts["unit_price"]).alias("amount"))
+    spec = schema.column("amount")
+    plan = _coerce.Plan(nw.col("amount"))
+    casts["amount"] = plan.final
+    rules = [
+        _RowRule(
+            r.column,
+            f"{r.rule} (computed as quantity * unit_price)",
+            r.fix,
+            r.mask,
+            r.shown,
+        )
+        for r in _column_rules(spec, plan, drop_hint)
+    ]
+    return frame, rules
 
 
 def _column_rules(spec: ColumnSpec, plan: _coerce.Plan, drop_hint: str) -> list[_RowRule]:

@@ -194,6 +194,20 @@ TRANSACTIONS = TableSchema(
         ColumnSpec("product_id", "id", False, "What was bought."),
         ColumnSpec("category", "str", False, "Product category."),
         ColumnSpec("quantity", "float", False, "Units; negative on returns."),
+        ColumnSpec(
+            "unit_price",
+            "float",
+            False,
+            "Price of one unit. When ``amount`` is absent and ``quantity`` and "
+            "``unit_price`` are present, ``amount = quantity * unit_price`` (said in the "
+            "validation report's notes).",
+        ),
+        ColumnSpec(
+            "product_name",
+            "str",
+            False,
+            "Product name, used to label products in rules, tables and charts.",
+        ),
         ColumnSpec("channel", "str", False, "Sales channel (web, store, app ...)."),
         ColumnSpec("campaign_id", "str", False, "Campaign the purchase is attributed to."),
         ColumnSpec("coupon_code", "str", False, "Coupon used."),
