@@ -89,6 +89,14 @@ def to_pandas(native: Any) -> pd.DataFrame:
     import narwhals.stable.v2 as nw
 
     frame = nw.from_native(native)
+    spark = frame.implementation.is_spark_like()
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect()
-    return frame.to_pandas()
+    out = frame.to_pandas()
+    if spark:
+        # Spark timestamps are instants shown in the session zone (UTC here); the naive
+        # wall-clock times the other backends return are those instants in UTC
+        for column in out.columns:
+            if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+                out[column] = out[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    return out

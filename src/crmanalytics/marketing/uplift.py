@@ -270,7 +270,7 @@ def campaign_uplift(
     diff, (rlow, rhigh), rp = welch((n1, m1, v1), (n0, m0, v0), confidence)
     return UpliftResult(
         campaign_id=campaign_id,
-        first_send=pd.Timestamp(start),
+        first_send=_wall_clock(start, inter),
         window=span,
         reached=n1,
         control=n0,
@@ -336,3 +336,11 @@ def _control_outcomes(
     converted = int((per["positive"].to_numpy() > 0).sum())
     variance = float(revenue.var(ddof=1)) if len(ids) > 1 else float("nan")
     return converted, float(revenue.mean()), variance
+
+
+def _wall_clock(start: object, frame: Any) -> pd.Timestamp:
+    """The first send as the caller's wall-clock time (Spark hands back UTC instants)."""
+    stamp = pd.Timestamp(start)  # type: ignore[arg-type]
+    if stamp.tz is not None and frame.implementation.is_spark_like():
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp

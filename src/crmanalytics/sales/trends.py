@@ -193,7 +193,11 @@ def trends_table(
     with_name = by == "product_id" and "product_name" in names
     source = "amount" if measure == "revenue" else "quantity"
     frame = with_day_and_period(frame, period)
-    null_rows = int(collect(frame.select(nw.col(by).is_null().sum().alias("n")))["n"].to_list()[0])
+    null_rows = int(
+        collect(frame.select(nw.col(by).is_null().cast(nw.Int64).sum().alias("n")))["n"].to_list()[
+            0
+        ]
+    )
     frame = frame.filter(~nw.col(by).is_null())
     covered = span(frame, period)
     columns = [by] + (["product_name"] if with_name else []) + ["first_period", "periods"]

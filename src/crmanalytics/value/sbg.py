@@ -527,8 +527,12 @@ def subscription_summary(
     )
     checks = collect(
         frame.select(
-            nw.col("_start").is_null().sum().alias("no_start"),
-            (nw.col("_end") < nw.col("_start")).sum().alias("reversed"),
+            nw.col("_start").is_null().cast(nw.Int64).sum().alias("no_start"),
+            (nw.col("_end") < nw.col("_start"))
+            .fill_null(value=False)
+            .cast(nw.Int64)
+            .sum()
+            .alias("reversed"),
             nw.col("_start").max().alias("last_start"),
             nw.col("_end").max().alias("last_end"),
         )
