@@ -115,7 +115,11 @@ def add_customer_attributes(
     else:
         joined = frame.join(right, on="customer_id", how="left")
     _warn_unmatched(frame, right)
-    return to_caller(joined, summary)
+    result = to_caller(joined, summary)
+    attrs = getattr(summary, "attrs", None)
+    if attrs and isinstance(getattr(result, "attrs", None), dict):
+        result.attrs.update(attrs)  # a pandas summary keeps its time unit
+    return result
 
 
 def _into_engine(small: AnyFrame, like: AnyFrame) -> AnyFrame:
