@@ -168,7 +168,11 @@ def test_bundled_sample_is_whole_customers_and_invoices_of_the_export(
 
     sample = load_online_retail()
     assert list(sample.columns) == list(online_retail_raw.columns)
-    assert sample.dtypes.astype(str).tolist() == online_retail_raw.dtypes.astype(str).tolist()
+
+    def kinds(frame: pd.DataFrame) -> list[str]:  # datetime resolution differs by pandas
+        return [str(d).split("[")[0] for d in frame.dtypes]
+
+    assert kinds(sample) == kinds(online_retail_raw)
     customers = set(sample["CustomerID"].dropna())
     guests = set(sample.loc[sample["CustomerID"].isna(), "InvoiceNo"])
     assert len(customers) == 1000
