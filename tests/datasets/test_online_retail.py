@@ -161,6 +161,8 @@ def test_result_is_canonical(mapped: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(validate_transactions(mapped), mapped)
 
 
+# pandas 2.2 reads missing ids from CSV as NaN where Parquet gives None: both are null
+@pytest.mark.filterwarnings("ignore:Mismatched null-like values:FutureWarning")
 def test_bundled_sample_is_whole_customers_and_invoices_of_the_export(
     online_retail_raw: pd.DataFrame,
 ) -> None:
