@@ -117,8 +117,9 @@ def add_customer_attributes(
     _warn_unmatched(frame, right)
     result = to_caller(joined, summary)
     attrs = getattr(summary, "attrs", None)
-    if attrs and isinstance(getattr(result, "attrs", None), dict):
-        result.attrs.update(attrs)  # a pandas summary keeps its time unit
+    target = getattr(result, "attrs", None)
+    if attrs and isinstance(target, dict):
+        target.update(attrs)  # a pandas summary keeps its time unit
     return result
 
 
