@@ -528,6 +528,7 @@ def uplift(inputs: ReportInputs, section: Section) -> Section:
     results = [
         campaign_uplift(sent, tx, campaign_id=name, control=held.get_group(name)) for name in names
     ]
+    pvalues = np.array([r.conversion_pvalue for r in results], dtype=float)
     table = pd.DataFrame(
         {
             "campaign_id": [r.campaign_id for r in results],
@@ -538,17 +539,13 @@ def uplift(inputs: ReportInputs, section: Section) -> Section:
             "conversion_uplift": [r.conversion_uplift for r in results],
             "conversion_uplift_low": [r.conversion_uplift_interval.low for r in results],
             "conversion_uplift_high": [r.conversion_uplift_interval.high for r in results],
-            "conversion_pvalue": [r.conversion_pvalue for r in results],
+            "conversion_pvalue": pvalues,
+            "conversion_qvalue": benjamini_hochberg(pvalues),
             "revenue_uplift": [r.revenue_uplift for r in results],
             "revenue_uplift_low": [r.revenue_uplift_interval.low for r in results],
             "revenue_uplift_high": [r.revenue_uplift_interval.high for r in results],
             "revenue_pvalue": [r.revenue_pvalue for r in results],
         }
-    )
-    table.insert(
-        table.columns.get_loc("conversion_pvalue") + 1,
-        "conversion_qvalue",
-        benjamini_hochberg(table["conversion_pvalue"].to_numpy(dtype=float)),
     )
     inputs.tables["campaign_uplift"] = table
     section.text(
