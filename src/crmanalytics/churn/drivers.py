@@ -362,7 +362,11 @@ def _design(
                 blocks.append(hot[:, None])
                 owners.append(name)
     matrix = np.hstack(blocks) if blocks else np.empty((len(data), 0))
-    mean = np.nanmean(matrix, axis=0) if matrix.size else np.zeros(0)
+    observed = ~np.isnan(matrix)
+    counts = observed.sum(axis=0)
+    # a feature missing for every customer gets mean 0, so it is constant (zero coefficient)
+    totals = np.where(observed, matrix, 0.0).sum(axis=0)
+    mean = np.divide(totals, counts, out=np.zeros(matrix.shape[1]), where=counts > 0)
     matrix = np.where(np.isnan(matrix), mean, matrix)
     sd = matrix.std(axis=0)
     keep = sd > 0
