@@ -210,8 +210,14 @@ def churn_drivers(
             )
         univariate[name] = (kind, *_effect(kind, data[name], y, codes, rate, table))
     design, owners = _design(data, features, univariate)
-    coefficients = _fit(design, y, regularization)
-    boot = _bootstrap(design, y, regularization, int(n_bootstrap), seed)
+    # scikit-learn first: threadpool_limits only reaches thread pools already loaded
+    from sklearn.linear_model import LogisticRegression  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    # the fits are small: BLAS threads cost more to start than they save (8x on 2 busy cores)
+    with threadpool_limits(limits=1):
+        coefficients = _fit(design, y, regularization)
+        boot = _bootstrap(design, y, regularization, int(n_bootstrap), seed)
     alpha = (1.0 - confidence) / 2.0
     rows = []
     for name in features:

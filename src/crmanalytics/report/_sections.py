@@ -697,8 +697,8 @@ def churn(inputs: ReportInputs, section: Section) -> Section:
 
 _HORIZON = 90
 #: Bootstrap resamples of the drivers' coefficients: each is one more logistic fit, so
-#: the report keeps them few (rough 95% intervals) to stay quick on 2 cores.
-_DRIVER_BOOTSTRAP = 50
+#: the report takes half the library's default to stay quick on 2 cores.
+_DRIVER_BOOTSTRAP = 100
 
 
 def churn_drivers(inputs: ReportInputs, section: Section) -> Section:
@@ -731,7 +731,7 @@ def churn_drivers(inputs: ReportInputs, section: Section) -> Section:
         f"labelled churned when they bought nothing in the {_HORIZON} days after it. A "
         "logistic regression of the label on all features together ranks them; the "
         f"intervals are percentile bootstrap intervals over {_DRIVER_BOOTSTRAP} resamples "
-        "(rough at the edges). These are associations, not causes."
+        "of the customers. These are associations, not causes."
     )
     if note:
         section.text(note, note=True)
