@@ -131,3 +131,19 @@ def test_complaints_drive_planted_churn() -> None:
     assert drivers.loc["n_complaints", "rate_difference"] > 0.1
     buckets = result.buckets[result.buckets["feature"] == "n_complaints"]
     assert buckets.iloc[-1]["churn_rate_low"] > buckets.iloc[0]["churn_rate_high"]
+
+
+def test_a_feature_missing_for_everyone_is_constant_without_warning() -> None:
+    rng = np.random.default_rng(4)
+    spend = rng.normal(size=200)
+    data = pd.DataFrame(
+        {
+            "customer_id": range(200),
+            "spend": spend,
+            "last_nps": np.full(200, np.nan),
+            "churned": rng.random(200) < 1 / (1 + np.exp(2 * spend)),
+        }
+    )
+    drivers = churn_drivers(data, n_bootstrap=0).drivers.set_index("feature")
+    assert drivers.loc["last_nps", "coefficient"] == 0.0
+    assert drivers.loc["spend", "coefficient"] < 0

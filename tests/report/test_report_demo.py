@@ -221,3 +221,56 @@ def test_model_check_and_campaigns_agree_with_their_tables(parsed, demo):
     reached = sent.groupby("campaign_id")["customer_id"].nunique()  # independent count
     campaigns = pd.read_csv(demo / "tables" / "campaigns.csv").set_index("campaign_id")
     assert campaigns["reached"].to_dict() == reached.to_dict()
+
+
+def test_uplift_rates_match_a_brute_force_count(parsed, demo):
+    from crmanalytics.report._demo_data import demo_inputs
+
+    inputs = demo_inputs()
+    controls = inputs.campaign_controls
+    table = pd.read_csv(demo / "tables" / "campaign_uplift.csv").set_index("campaign_id")
+    assert sorted(table.index) == sorted(controls["campaign_id"].unique())
+    inter, tx = inputs.interactions, inputs.transactions
+    buys = tx[tx["amount"] > 0]
+    for campaign in ("C02", "C05"):
+        sent = inter[(inter["kind"] == "campaign_sent") & (inter["campaign_id"] == campaign)]
+        start = sent["timestamp"].min()
+        held = set(controls.loc[controls["campaign_id"] == campaign, "customer_id"])
+        window = buys[
+            (buys["timestamp"] > start) & (buys["timestamp"] <= start + pd.Timedelta(30, "D"))
+        ]
+        converted = held & set(window["customer_id"])
+        row = table.loc[campaign]
+        assert row["control"] == len(held)
+        assert row["conversion_rate_control"] == pytest.approx(len(converted) / len(held))
+        assert (
+            row["conversion_uplift_low"]
+            <= row["conversion_uplift"]
+            <= row["conversion_uplift_high"]
+        )
+    assert "campaigns with a control group" in text_of(parsed["uplift"])
+    assert int(parsed["uplift"]["img"]) == 1
+
+
+def test_funnel_first_step_counts_page_viewers(parsed, demo):
+    from crmanalytics.report._demo_data import demo_inputs
+
+    inter = demo_inputs().interactions
+    viewers = inter.loc[inter["kind"] == "page_view", "customer_id"].nunique()
+    funnel = pd.read_csv(demo / "tables" / "funnel.csv")
+    assert funnel["step"].tolist() == ["page_view", "cart", "purchase"]
+    assert funnel["customers"].iloc[0] == viewers
+    assert funnel["customers"].is_monotonic_decreasing
+    assert f"{viewers:,}" in text_of(parsed["funnel"])
+
+
+def test_clv_intervals_and_churn_drivers_are_shown(parsed, demo):
+    value = pd.read_csv(demo / "tables" / "customer_value.csv")
+    assert (value["clv_low"] <= value["clv"]).all()
+    assert (value["clv"] <= value["clv_high"]).all()
+    assert (value["clv_high"] > value["clv_low"]).any()
+    assert "clv_high" in text_of(parsed["value"])
+    drivers = pd.read_csv(demo / "tables" / "churn_drivers.csv")
+    assert {"feature", "coefficient", "coefficient_low", "coefficient_high"} <= set(drivers.columns)
+    assert drivers["feature"].iloc[0] in text_of(parsed["churn_drivers"])
+    assert int(parsed["churn_drivers"]["img"]) == 1

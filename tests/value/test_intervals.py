@@ -136,3 +136,11 @@ def test_intervals_need_a_covariance() -> None:
         churn_probability(bg, PROBES, interval=0.95)
     with pytest.raises(ValueError, match="interval must be"):
         churn_probability(bg, PROBES, interval=95)
+
+
+def test_a_bound_beyond_the_float_range_is_infinite_without_warning() -> None:
+    from crmanalytics.value._uncertainty import _backward
+
+    bounds = _backward(np.array([1.0, 800.0]), "log")
+    assert bounds[0] == pytest.approx(np.e)
+    assert np.isinf(bounds[1])

@@ -210,8 +210,14 @@ def churn_drivers(
             )
         univariate[name] = (kind, *_effect(kind, data[name], y, codes, rate, table))
     design, owners = _design(data, features, univariate)
-    coefficients = _fit(design, y, regularization)
-    boot = _bootstrap(design, y, regularization, int(n_bootstrap), seed)
+    # scikit-learn first: threadpool_limits only reaches thread pools already loaded
+    from sklearn.linear_model import LogisticRegression  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    # the fits are small: BLAS threads cost more to start than they save (8x on 2 busy cores)
+    with threadpool_limits(limits=1):
+        coefficients = _fit(design, y, regularization)
+        boot = _bootstrap(design, y, regularization, int(n_bootstrap), seed)
     alpha = (1.0 - confidence) / 2.0
     rows = []
     for name in features:
@@ -362,7 +368,11 @@ def _design(
                 blocks.append(hot[:, None])
                 owners.append(name)
     matrix = np.hstack(blocks) if blocks else np.empty((len(data), 0))
-    mean = np.nanmean(matrix, axis=0) if matrix.size else np.zeros(0)
+    observed = ~np.isnan(matrix)
+    counts = observed.sum(axis=0)
+    # a feature missing for every customer gets mean 0, so it is constant (zero coefficient)
+    totals = np.where(observed, matrix, 0.0).sum(axis=0)
+    mean = np.divide(totals, counts, out=np.zeros(matrix.shape[1]), where=counts > 0)
     matrix = np.where(np.isnan(matrix), mean, matrix)
     sd = matrix.std(axis=0)
     keep = sd > 0

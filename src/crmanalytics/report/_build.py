@@ -52,6 +52,10 @@ class ReportInputs:
         simulated).
     tables : dict of str to pandas.DataFrame
         Result tables, filled while the report is built.
+    campaign_controls : pandas.DataFrame, optional
+        The customers deliberately held out of each campaign (``campaign_id``,
+        ``customer_id``), for the uplift section. Without it, interactions of kind
+        ``"campaign_control"`` with a ``campaign_id`` mark them.
 
     Examples
     --------
@@ -73,6 +77,7 @@ class ReportInputs:
     validation: list[ValidationReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    campaign_controls: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def end(self) -> pd.Timestamp:

@@ -26,7 +26,8 @@ def demo_inputs() -> ReportInputs:
     for guest checkouts, non-product codes left out of the rules). The export has no
     interactions, so NPS answers, complaints and campaign contacts are simulated with
     :func:`crmanalytics.datasets.simulate` over the same months and attached to the real
-    customer ids in random order; the report says so.
+    customer ids in random order; the report says so. The simulated campaigns' hold-out
+    groups become ``ReportInputs.campaign_controls`` (for the uplift section).
     """
     raw = load_online_retail()
     ids = np.sort(raw["CustomerID"].dropna().unique())
@@ -37,7 +38,7 @@ def demo_inputs() -> ReportInputs:
     interactions = simulated.interactions.assign(
         customer_id=order[simulated.interactions["customer_id"].to_numpy() - 1]
     )
-    return prepare_inputs(
+    inputs = prepare_inputs(
         raw,
         interactions=interactions,
         columns=ONLINE_RETAIL_COLUMNS,
@@ -57,5 +58,14 @@ def demo_inputs() -> ReportInputs:
             "and campaign contacts come from crmanalytics.datasets.simulate over the same "
             "months, attached to the real customer ids at random. The NPS section shows "
             "the method, not this retailer's customers.",
+            "Each simulated campaign held a random 20% of its audience out as a control "
+            "group. Uplift compares the real purchases of reached and held-out customers, "
+            "so no effect is expected here: the contacts never happened.",
         ],
     )
+    controls = simulated.truth.campaign_controls
+    if controls is not None:
+        inputs.campaign_controls = controls.assign(
+            customer_id=order[controls["customer_id"].to_numpy() - 1]
+        )
+    return inputs

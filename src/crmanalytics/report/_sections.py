@@ -299,13 +299,22 @@ def value(inputs: ReportInputs, section: Section) -> Section:
     except CRMError as exc:
         return section.skip(f"the Gamma-Gamma spend model could not be fitted ({exc}).")
     clv = customer_lifetime_value(
-        summary, model, spend, periods=12, period_length=30.0 / 7.0, discount_rate=0.01
+        summary,
+        model,
+        spend,
+        periods=12,
+        period_length=30.0 / 7.0,
+        discount_rate=0.01,
+        interval=_CLV_INTERVAL,
     )
     result = result.merge(clv, on="customer_id", how="left")
     inputs.tables["customer_value"] = result
     section.text(
         "Customer lifetime value: expected spend per purchase (Gamma-Gamma) times expected "
-        "purchases in each of the next 12 30-day periods, discounted at 1% a period."
+        "purchases in each of the next 12 30-day periods, discounted at 1% a period. "
+        f"clv_low and clv_high bound a {_CLV_INTERVAL:.0%} interval on each customer's value "
+        "from the uncertainty of both models' estimates (delta method); it leaves out "
+        "the randomness of the customer's own future purchases."
     )
     section.kpis(
         {
@@ -319,12 +328,40 @@ def value(inputs: ReportInputs, section: Section) -> Section:
         f" (clv in {inputs.currency})" if inputs.currency else ""
     )
     section.table(
-        top, caption=caption, max_rows=10, percent=("p_alive",), money=("monetary_value", "clv")
+        top,
+        caption=caption,
+        max_rows=10,
+        percent=("p_alive",),
+        money=("monetary_value", "clv", "clv_low", "clv_high"),
+    )
+    ax = _plot_clv_intervals(top.head(20), inputs.currency)
+    section.figure(
+        ax.figure, f"12-month value of the 20 most valuable customers, {_CLV_INTERVAL:.0%} interval"
     )
     return section
 
 
+_CLV_INTERVAL = 0.95
 _PENALIZER = 0.001
+
+
+def _plot_clv_intervals(top: pd.DataFrame, currency: str | None) -> Any:
+    """Each customer's CLV with its interval, the most valuable on top."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(top) + 1.2))
+    rows = np.arange(len(top))[::-1]
+    clv = top["clv"].to_numpy(dtype=float)
+    errors = np.vstack(
+        [clv - top["clv_low"].to_numpy(float), top["clv_high"].to_numpy(float) - clv]
+    )
+    ax.errorbar(clv, rows, xerr=errors, fmt="o", color="#16324f", ecolor="#8aa1b8", capsize=3)
+    ax.set_yticks(rows, [str(c) for c in top["customer_id"]])
+    ax.set_xlabel(money_label("expected value, next 12 30-day periods", currency))
+    ax.set_ylabel("customer")
+    ax.set_xlim(left=0)
+    fig.tight_layout()
+    return ax
 
 
 def _fit_bgnbd(summary: pd.DataFrame) -> tuple[Any, str]:
@@ -333,10 +370,10 @@ def _fit_bgnbd(summary: pd.DataFrame) -> tuple[Any, str]:
 
     try:
         return BetaGeoModel().fit(summary), ""
-    except CRMError as first:
+    except (CRMError, ValueError) as first:  # ValueError: e.g. no repeat purchase at all
         try:
             model = BetaGeoModel(penalizer=_PENALIZER).fit(summary)
-        except CRMError:
+        except (CRMError, ValueError):
             return None, str(first)
     return model, (
         f"The plain maximum-likelihood fit did not identify every parameter, so the model "
@@ -448,6 +485,162 @@ def campaigns(inputs: ReportInputs, section: Section) -> Section:
     return section
 
 
+#: Interaction kind marking a customer held out of a campaign (with its campaign_id).
+CONTROL_KIND = "campaign_control"
+
+
+def _campaign_controls(inputs: ReportInputs) -> pd.DataFrame | None:
+    """The hold-out groups: given, or marked by interactions of kind ``campaign_control``."""
+    if inputs.campaign_controls is not None:
+        return inputs.campaign_controls
+    inter = inputs.interactions
+    if inter is None or "campaign_id" not in inter.columns:
+        return None
+    held = inter.loc[inter["kind"] == CONTROL_KIND, ["campaign_id", "customer_id"]]
+    return held.drop_duplicates() if len(held) else None
+
+
+def uplift(inputs: ReportInputs, section: Section) -> Section:
+    """Per campaign with a control group: conversion and revenue against the hold-out."""
+    inter = inputs.interactions
+    if inter is None or "campaign_id" not in inter.columns:
+        return section.skip("there are no interactions with a campaign_id.")
+    sent = inter.loc[inter["kind"] == "campaign_sent"]
+    if sent.empty:
+        return section.skip("there are no interactions of kind 'campaign_sent'.")
+    controls = _campaign_controls(inputs)
+    if controls is None:
+        return section.skip(
+            "no campaign has a control group. Uplift (what a campaign caused) needs "
+            "customers deliberately held out of it, marked by interactions of kind "
+            f"'{CONTROL_KIND}' with the campaign_id; the Campaigns section shows only what "
+            "followed each campaign."
+        )
+    held = controls.groupby("campaign_id")["customer_id"]
+    names = sorted(set(sent["campaign_id"].dropna()) & set(held.groups), key=str)
+    if not names:
+        return section.skip("no campaign that was sent has a control group.")
+    from crmanalytics.marketing import campaign_uplift
+    from crmanalytics.plotting.marketing import plot_uplift
+    from crmanalytics.segmentation._profile_stats import benjamini_hochberg
+
+    tx = inputs.transactions
+    results = [
+        campaign_uplift(sent, tx, campaign_id=name, control=held.get_group(name)) for name in names
+    ]
+    pvalues = np.array([r.conversion_pvalue for r in results], dtype=float)
+    table = pd.DataFrame(
+        {
+            "campaign_id": [r.campaign_id for r in results],
+            "reached": [r.reached for r in results],
+            "control": [r.control for r in results],
+            "conversion_rate_reached": [r.conversion_rate_reached for r in results],
+            "conversion_rate_control": [r.conversion_rate_control for r in results],
+            "conversion_uplift": [r.conversion_uplift for r in results],
+            "conversion_uplift_low": [r.conversion_uplift_interval.low for r in results],
+            "conversion_uplift_high": [r.conversion_uplift_interval.high for r in results],
+            "conversion_pvalue": pvalues,
+            "conversion_qvalue": benjamini_hochberg(pvalues),
+            "revenue_uplift": [r.revenue_uplift for r in results],
+            "revenue_uplift_low": [r.revenue_uplift_interval.low for r in results],
+            "revenue_uplift_high": [r.revenue_uplift_interval.high for r in results],
+            "revenue_pvalue": [r.revenue_pvalue for r in results],
+        }
+    )
+    inputs.tables["campaign_uplift"] = table
+    section.text(
+        "Per campaign with a control group: reached customers against those deliberately "
+        "held out, each followed for 30 days (from their first send; the control from the "
+        "campaign's first send). The uplift is the difference in conversion rate "
+        "(Newcombe interval) and in revenue per customer (Welch interval); with several "
+        "campaigns the q-value corrects the p-value for testing them all "
+        "(Benjamini-Hochberg). Only a random hold-out makes this the campaign's effect."
+    )
+    significant = int((table["conversion_qvalue"] < 0.05).sum())
+    section.kpis(
+        {
+            "campaigns with a control group": f"{len(results)}",
+            "conversion uplift, q < 0.05": f"{significant} of {len(results)}",
+            "incremental conversions, all campaigns": (
+                f"{sum(r.incremental_conversions for r in results):,.0f}"
+            ),
+        }
+    )
+    ax = plot_uplift(results)
+    section.figure(ax.figure, "Conversion uplift per campaign with its 95% interval")
+    section.table(
+        table.drop(columns=["conversion_pvalue", "revenue_pvalue"]),
+        caption="Uplift per campaign"
+        + (f" (revenue per customer in {inputs.currency})" if inputs.currency else ""),
+        percent=(
+            "conversion_rate_reached",
+            "conversion_rate_control",
+            "conversion_uplift",
+            "conversion_uplift_low",
+            "conversion_uplift_high",
+        ),
+        money=("revenue_uplift", "revenue_uplift_low", "revenue_uplift_high"),
+    )
+    return section
+
+
+FUNNEL_STEPS = ("page_view", "cart", "purchase")
+
+
+def funnel(inputs: ReportInputs, section: Section) -> Section:
+    """Customers going from a page view to a cart to a purchase within 30 days."""
+    inter = inputs.interactions
+    if inter is None:
+        return section.skip("there are no interactions.")
+    absent = [kind for kind in FUNNEL_STEPS[:-1] if not (inter["kind"] == kind).any()]
+    if absent:
+        return section.skip(
+            "there are no interactions of kind "
+            + " or ".join(f"'{kind}'" for kind in absent)
+            + ": the funnel page view -> cart -> purchase needs them."
+        )
+    from crmanalytics.marketing import funnel as customer_funnel
+    from crmanalytics.plotting.marketing import plot_funnel
+
+    events = inter.loc[inter["kind"].isin(FUNNEL_STEPS[:-1])]
+    result = customer_funnel(events, inputs.transactions, steps=FUNNEL_STEPS)
+    inputs.tables["funnel"] = result
+    section.text(
+        "Customers entering at their first page view, then reaching a cart and a purchase "
+        "(a transaction with a positive amount), each step after the one before and all "
+        "within 30 days of the first; 95% Wilson intervals."
+    )
+    last = result.iloc[-1]
+    section.kpis(
+        {
+            "customers viewing a page": f"{int(result['customers'].iloc[0]):,}",
+            "went on to buy within 30 days": f"{float(last['overall_conversion']):.1%}",
+        }
+    )
+    ax = plot_funnel(result)
+    section.figure(ax.figure, "Customers at each step of the funnel")
+    shown = [
+        "step",
+        "customers",
+        "step_conversion",
+        "step_conversion_low",
+        "step_conversion_high",
+        "overall_conversion",
+        "median_days_from_previous",
+    ]
+    section.table(
+        result[[c for c in shown if c in result.columns]],
+        caption="Funnel: page view -> cart -> purchase",
+        percent=(
+            "step_conversion",
+            "step_conversion_low",
+            "step_conversion_high",
+            "overall_conversion",
+        ),
+    )
+    return section
+
+
 # --------------------------------------------------------------------------------------
 # churn, rules, feedback
 # --------------------------------------------------------------------------------------
@@ -500,6 +693,92 @@ def churn(inputs: ReportInputs, section: Section) -> Section:
         ax = plot_churn_rate(rates)
         section.figure(ax.figure, "Monthly churn rate (90-day inactivity)")
     return section
+
+
+_HORIZON = 90
+#: Bootstrap resamples of the drivers' coefficients: each is one more logistic fit, so
+#: the report takes half the library's default to stay quick on 2 cores.
+_DRIVER_BOOTSTRAP = 100
+
+
+def churn_drivers(inputs: ReportInputs, section: Section) -> Section:
+    """Which features go with churn over the last 90 days, from the history before them."""
+    from crmanalytics.churn import churn_drivers as find_drivers
+    from crmanalytics.plotting.churn_drivers import plot_churn_drivers
+
+    tx = inputs.transactions
+    cutoff = inputs.end.normalize() - pd.Timedelta(days=_HORIZON)
+    if (cutoff - tx["timestamp"].min().normalize()).days < _HORIZON:
+        return section.skip(
+            f"the data cover less than {2 * _HORIZON} days: drivers need {_HORIZON} days of "
+            f"history before a cutoff and {_HORIZON} days after it to see who churned."
+        )
+    dataset, note = _churn_features(inputs, cutoff)
+    if dataset is None:
+        return section.skip(f"the churn features could not be built ({note}).")
+    churned = dataset["churned"].astype(bool)
+    if churned.all() or not churned.any():
+        return section.skip(
+            f"{'every' if churned.all() else 'no'} customer churned after "
+            f"{cutoff:%Y-%m-%d}: there is nothing to tell churners from the others by."
+        )
+    result = find_drivers(dataset, n_bootstrap=_DRIVER_BOOTSTRAP, seed=0)
+    inputs.tables["churn_drivers"] = result.drivers
+    inputs.tables["churn_driver_buckets"] = result.buckets
+    section.text(
+        f"Customers who had bought by {cutoff:%Y-%m-%d} are described by their history up "
+        f"to that day only (recency, frequency, spend, trends, P(alive), contacts) and "
+        f"labelled churned when they bought nothing in the {_HORIZON} days after it. A "
+        "logistic regression of the label on all features together ranks them; the "
+        f"intervals are percentile bootstrap intervals over {_DRIVER_BOOTSTRAP} resamples "
+        "of the customers. These are associations, not causes."
+    )
+    if note:
+        section.text(note, note=True)
+    section.kpis(
+        {
+            "customers": f"{result.n_customers:,}",
+            f"churned within {_HORIZON} days": f"{result.churn_rate:.1%}",
+            "strongest driver": str(result.drivers["feature"].iloc[0]),
+        }
+    )
+    ax = plot_churn_drivers(result)
+    section.figure(
+        ax.figure, "Change in the log-odds of churn per standard deviation, 95% interval"
+    )
+    shown = ["feature", "coefficient", "coefficient_low", "coefficient_high", "effect_size"]
+    section.table(
+        result.drivers[[c for c in shown if c in result.drivers.columns]],
+        caption="Churn drivers, strongest first",
+        max_rows=15,
+    )
+    return section
+
+
+def _churn_features(inputs: ReportInputs, cutoff: pd.Timestamp) -> tuple[Any, str]:
+    """The churn dataset; without P(alive), said, when BG/NBD cannot be fitted at the cutoff."""
+    from crmanalytics.churn import churn_dataset
+
+    def build(p_alive: bool) -> pd.DataFrame:
+        return churn_dataset(
+            inputs.transactions,
+            inputs.interactions,
+            cutoff=cutoff,
+            horizon=_HORIZON,
+            windows=(_HORIZON,),
+            p_alive=p_alive,
+        )
+
+    try:
+        return build(True), ""
+    except (CRMError, ValueError) as first:
+        try:
+            return build(False), (
+                f"P(alive) is not among the features: BG/NBD could not be fitted on the "
+                f"history up to the cutoff ({first})."
+            )
+        except (CRMError, ValueError) as exc:
+            return None, str(exc)
 
 
 def _labelled_rules(rules: pd.DataFrame, names: dict[object, str]) -> pd.DataFrame:
@@ -606,8 +885,7 @@ def nps(inputs: ReportInputs, section: Section) -> Section:
     return section
 
 
-#: The report's sections in the reader's order. Campaigns, uplift, funnels, the model
-#: check, CLV intervals and churn drivers are added here as one function each.
+#: The report's sections in the reader's order; a new section is one function added here.
 SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("overview", "Overview", overview),
     SectionSpec("quality", "Data quality", data_quality),
@@ -617,7 +895,10 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("value", "Lifetime value and P(alive)", value),
     SectionSpec("model_check", "Model check on a holdout", model_check),
     SectionSpec("churn", "Churn and cohort retention", churn),
+    SectionSpec("churn_drivers", "Churn drivers", churn_drivers),
     SectionSpec("rules", "A-then-B rules", rules),
     SectionSpec("nps", "Net Promoter Score", nps),
     SectionSpec("campaigns", "Campaigns", campaigns),
+    SectionSpec("uplift", "Campaign uplift", uplift),
+    SectionSpec("funnel", "Funnel: page view to purchase", funnel),
 )

@@ -98,7 +98,8 @@ def _forward(values: Array, scale: str) -> Array:
 
 
 def _backward(values: Array, scale: str) -> Array:
-    return np.asarray(np.exp(values) if scale == "log" else expit(values), dtype=np.float64)
+    with np.errstate(over="ignore"):  # a bound beyond the float range is infinite
+        return np.asarray(np.exp(values) if scale == "log" else expit(values), dtype=np.float64)
 
 
 def delta_interval(
