@@ -46,7 +46,7 @@ def z_value(confidence: float) -> float:
     1.96
     """
     if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
     return float(stats.norm.ppf(0.5 + float(confidence) / 2.0))
 
 

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+
+from crmanalytics._intervals import z_value
 
 __all__ = [
     "ADJUSTMENT",
@@ -48,20 +49,6 @@ class IntervalArrays(NamedTuple):
     standard_error: FloatArray
     low: FloatArray
     high: FloatArray
-
-
-def z_value(confidence: float) -> float:
-    """Two-sided standard normal quantile for a confidence level in (0, 1).
-
-    Examples
-    --------
-    >>> from crmanalytics.feedback._nps_kernel import z_value
-    >>> round(z_value(0.95), 4)
-    1.96
-    """
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
 
 
 def per_answer_variance(p_pro: npt.ArrayLike, p_det: npt.ArrayLike) -> FloatArray:

@@ -20,7 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from crmanalytics.feedback._nps_kernel import z_value
+from crmanalytics._intervals import wilson as wilson_interval
+from crmanalytics._intervals import z_value
 
 __all__ = [
     "benjamini_hochberg",
@@ -46,11 +47,8 @@ def wilson(successes: int, n: int, confidence: float) -> tuple[float, float, flo
     """
     if n <= 0:
         return _NAN, _NAN, _NAN
-    z = z_value(confidence)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return p, max(centre - half, 0.0), min(centre + half, 1.0)
+    low, high = wilson_interval(successes, n, confidence)
+    return successes / n, float(low), float(high)
 
 
 def mean_t(values: FloatArray, confidence: float) -> tuple[float, float, float]:

@@ -32,6 +32,7 @@ from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
 from crmanalytics.errors import ConvergenceError, Problem, SchemaError
+from crmanalytics.value._fitting import hessian
 
 __all__ = [
     "CovariateDesign",
@@ -393,7 +394,7 @@ def fit_with_covariates(
             f"{model} fit with covariates did not converge ({res.message}; largest gradient "
             f"{grad_norm:.2g}). {advice}"
         )
-    hess = _hessian(
+    hess = hessian(
         lambda sub: _penalized_grad(objective, full(sub), n_params, total_weight, penalizer)[mask],
         res.x,
     )
@@ -427,18 +428,6 @@ def _penalized_grad(
     grad = objective(theta)[1].copy()
     grad[:n_params] -= total_weight * 2.0 * penalizer * np.exp(theta[:n_params]) ** 2
     return grad
-
-
-def _hessian(grad: Callable[[Array], Array], at: Array) -> Array:
-    k = at.size
-    hess = np.empty((k, k))
-    for i in range(k):
-        step = 1e-5 * max(1.0, abs(at[i]))
-        up, down = at.copy(), at.copy()
-        up[i] += step
-        down[i] -= step
-        hess[:, i] = (grad(up) - grad(down)) / (2 * step)
-    return np.asarray(0.5 * (hess + hess.T), dtype=np.float64)
 
 
 def coefficient_frame(

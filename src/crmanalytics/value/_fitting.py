@@ -20,7 +20,7 @@ from scipy.optimize import minimize
 
 from crmanalytics.errors import ConvergenceError
 
-__all__ = ["FitResult", "fit_log_params", "summary_frame"]
+__all__ = ["FitResult", "fit_log_params", "hessian", "summary_frame"]
 
 Array = npt.NDArray[np.float64]
 #: Weighted total log-likelihood and its gradient w.r.t. the log-parameters.
@@ -40,7 +40,8 @@ class FitResult:
     iterations: int
 
 
-def _hessian(grad: Callable[[Array], Array], at: Array) -> Array:
+def hessian(grad: Callable[[Array], Array], at: Array) -> Array:
+    """Symmetric central-difference Jacobian of an analytic gradient (the observed Hessian)."""
     k = at.size
     hess = np.empty((k, k))
     for i in range(k):
@@ -119,7 +120,7 @@ def fit_log_params(
     def penalized_total_grad(lp: Array) -> Array:
         return value_and_grad(lp)[1] - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
 
-    hess = _hessian(penalized_total_grad, best.x)
+    hess = hessian(penalized_total_grad, best.x)
     try:
         cov = np.linalg.inv(-hess)
     except np.linalg.LinAlgError:
