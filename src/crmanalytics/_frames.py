@@ -61,7 +61,6 @@ __all__ = [
     "is_lazy",
     "lazy_like",
     "renamed",
-    "result_like",
     "time_unit_days",
     "to_caller",
     "to_day_number",
@@ -168,25 +167,6 @@ def lazy_like(small: nw.DataFrame[Any], like: AnyFrame) -> nw.LazyFrame[Any]:
         session = nw.to_native(like).sparkSession
         return small.lazy(backend=implementation, session=session)
     return small.lazy(backend=implementation)
-
-
-def result_like(small: nw.DataFrame[Any], like: AnyFrame) -> Any:
-    """Native result in the caller's frame type: lazy in gives lazy out.
-
-    ``small`` is a collected result of ``like``'s engine (or any eager frame when
-    ``like`` is lazy); a pandas result gets a fresh ``0..n-1`` index.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from crmanalytics._frames import from_native, result_like
-    >>> f = from_native(pd.DataFrame({"a": [2, 1]}))
-    >>> result_like(f.sort("a"), f).index.tolist()
-    [0, 1]
-    """
-    if isinstance(like, nw.LazyFrame):
-        return nw.to_native(lazy_like(small, like))
-    return nw.to_native(nw.maybe_reset_index(small))
 
 
 def collect(frame: AnyFrame) -> nw.DataFrame[Any]:

@@ -14,8 +14,7 @@ from crmanalytics._frames import (
     collect,
     lazy_like,
     renamed,
-    result_like,
-    to_native,
+    to_caller,
 )
 from crmanalytics.errors import Problem, SchemaError
 
@@ -177,7 +176,7 @@ def score_rows(
         joined = frame.select("customer_id", *names, *extra).join(
             lazy_like(scored, frame), on=[*names, *extra], how="left"
         )
-        return to_native(joined.select("customer_id", *outputs))
+        return to_caller(joined.select("customer_id", *outputs), summary)
     cols = read_summary(frame, names, with_ids=True, purpose=purpose)
     if extra:
         raw = collect(frame.select(*extra))
@@ -193,7 +192,7 @@ def score_rows(
             for n, v in scored_columns({k: cols[k] for k in [*names, *extra]}).items()
         },
     }
-    return result_like(nw.from_dict(data, backend=impl), frame)
+    return to_caller(nw.from_dict(data, backend=impl), summary)
 
 
 def model_covariates(*models: Any) -> list[str]:
