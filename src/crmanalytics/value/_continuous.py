@@ -22,14 +22,9 @@ import numpy.typing as npt
 
 from crmanalytics._frames import TimeUnit, renamed
 from crmanalytics.value._base import ModelBase, summary_time_unit
-from crmanalytics.value._covariates import fit_purchase_with_covariates, pareto_nbd_row_params
-from crmanalytics.value._fitting import FitResult, fit_log_params
-from crmanalytics.value._inputs import distinct_rows, read_summary
-from crmanalytics.value._with_covariates import (
-    CovariateMixin,
-    covariate_names,
-    read_covariate_rows,
-)
+from crmanalytics.value._fitting import fit_log_params
+from crmanalytics.value._inputs import distinct_rows
+from crmanalytics.value._with_covariates import PurchaseCovariateMixin, covariate_names
 
 __all__ = ["ContinuousPurchaseModel", "check_horizon", "summary_input"]
 
@@ -59,7 +54,7 @@ def check_horizon(t: float, what: str = "the summary's time unit") -> float:
     return value
 
 
-class ContinuousPurchaseModel(CovariateMixin, ModelBase):
+class ContinuousPurchaseModel(PurchaseCovariateMixin, ModelBase):
     """Private base of purchase models fitted on ``frequency``, ``recency``, ``T``.
 
     Subclasses give ``_kernel`` (a module with ``value_and_gradient``,
@@ -67,10 +62,7 @@ class ContinuousPurchaseModel(CovariateMixin, ModelBase):
     ``probability_of_purchases``), ``_advice`` and ``_starts``.
     """
 
-    _advice: ClassVar[str]
     _kernel: ClassVar[Any]
-    #: The covariate objective's name in ``_covariates.PURCHASE_OBJECTIVES`` (None: none).
-    _covariate_kind: ClassVar[str | None] = None
 
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
@@ -178,63 +170,6 @@ class ContinuousPurchaseModel(CovariateMixin, ModelBase):
         self._record_fit(result, total, summary_time_unit(summary, time_unit))
         return self
 
-    def _fit_covariates(
-        self,
-        summary: Any,
-        start: FitResult,
-        weights: str | None,
-        covariates: tuple[list[str], list[str]],
-        columns: Mapping[str, str] | None,
-    ) -> FitResult:
-        """Refit with covariates, starting from the fit without them."""
-        if self._covariate_kind is None:
-            raise ValueError(f"{type(self).__name__} does not take covariates yet")
-        purchase, dropout = covariates
-        cols, raw = read_covariate_rows(
-            summary,
-            _BTYD,
-            list(dict.fromkeys([*purchase, *dropout])),
-            weights=weights,
-            grouped=True,
-            columns=columns,
-            purpose=f"{type(self).__name__}.fit",
-        )
-        keep = cols["_weight"] > 0
-        x, t_x, T, w = (cols[n][keep] for n in (*_BTYD, "_weight"))
-        state = fit_purchase_with_covariates(
-            self._covariate_kind,
-            (x, t_x, T, w),
-            {
-                "purchase": {c: raw[c][keep] for c in purchase},
-                "dropout": {c: raw[c][keep] for c in dropout},
-            },
-            start=start.log_params,
-            penalizer=self.penalizer,
-            advice=self._advice,
-        )
-        base = self._set_covariates(state)
-        assert base is not None
-        return base
-
-    def _columns(
-        self, summary: Any, columns: Mapping[str, str] | None, purpose: str
-    ) -> tuple[Any, Any]:
-        """Parameters (per row with covariates) and the checked history columns."""
-        if self._covariates is None:
-            frame = summary_input(summary, columns, _BTYD, f"{type(self).__name__}.{purpose}")
-            return self.param_array(), read_summary(frame, _BTYD)
-        self.check_fitted()
-        cols, raw = read_covariate_rows(
-            summary,
-            _BTYD,
-            list(self.covariates_),
-            grouped=False,
-            columns=columns,
-            purpose=f"{type(self).__name__}.{purpose}",
-        )
-        z_p, z_d = self._covariate_matrices(raw)
-        return pareto_nbd_row_params(self._covariates.fit.theta, z_p, z_d), cols
-
     def expected_purchases(
         self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
     ) -> Array:
@@ -263,7 +198,7 @@ class ContinuousPurchaseModel(CovariateMixin, ModelBase):
         >>> m.expected_purchases(one, 39, columns={"frequency": "x"}).round(3)
         array([1.455])
         """
-        params, cols = self._columns(summary, columns, "expected_purchases")
+        params, cols = self._history_params(summary, columns, "expected_purchases")
         return np.asarray(
             self._kernel.conditional_expected_purchases(
                 params, cols["frequency"], cols["recency"], cols["T"], check_horizon(t)
@@ -296,7 +231,7 @@ class ContinuousPurchaseModel(CovariateMixin, ModelBase):
         >>> m.probability_alive(s).round(3)
         array([0.3  , 0.875, 0.137])
         """
-        params, cols = self._columns(summary, columns, "probability_alive")
+        params, cols = self._history_params(summary, columns, "probability_alive")
         return np.asarray(
             self._kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"]),
             np.float64,
@@ -337,7 +272,7 @@ class ContinuousPurchaseModel(CovariateMixin, ModelBase):
         """
         if int(n) != n or n < 0:
             raise ValueError(f"n must be a non-negative whole number, got {n!r}")
-        params, cols = self._columns(summary, columns, "probability_of_purchases")
+        params, cols = self._history_params(summary, columns, "probability_of_purchases")
         return np.asarray(
             self._kernel.probability_of_purchases(
                 params,

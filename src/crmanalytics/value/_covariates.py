@@ -35,6 +35,8 @@ from crmanalytics.errors import ConvergenceError, Problem, SchemaError
 from crmanalytics.value._fitting import hessian
 
 __all__ = [
+    "PURCHASE_OBJECTIVES",
+    "PURCHASE_ROW_PARAMS",
     "CovariateDesign",
     "CovariateFit",
     "CovariateState",
@@ -778,4 +780,9 @@ def fit_purchase_with_covariates(
 PURCHASE_OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "bgnbd": bgnbd_objective,
     "pareto_nbd": pareto_nbd_objective,
+}
+#: Their per-customer parameters, ``(theta, z_purchase, z_dropout) -> params``.
+PURCHASE_ROW_PARAMS: dict[str, Callable[[Array, Array, Array], tuple[Any, ...]]] = {
+    "bgnbd": bgnbd_row_params,
+    "pareto_nbd": pareto_nbd_row_params,
 }

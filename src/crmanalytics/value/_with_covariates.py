@@ -9,7 +9,7 @@ caller's engine for fitting or row by row for predictions.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import narwhals.stable.v2 as nw
 import numpy as np
@@ -18,11 +18,22 @@ import pandas as pd
 
 from crmanalytics._frames import collect
 from crmanalytics.errors import NotFittedError
-from crmanalytics.value._covariates import CovariateState
+from crmanalytics.value._covariates import (
+    PURCHASE_ROW_PARAMS,
+    CovariateState,
+    fit_purchase_with_covariates,
+)
 from crmanalytics.value._fitting import FitResult
-from crmanalytics.value._inputs import Columns, check_btyd, summary_frame
+from crmanalytics.value._inputs import Columns, check_btyd, read_summary, summary_frame
 
-__all__ = ["CovariateMixin", "covariate_names", "read_covariate_rows"]
+__all__ = [
+    "CovariateMixin",
+    "PurchaseCovariateMixin",
+    "covariate_names",
+    "read_covariate_rows",
+]
+
+_HISTORY = ["frequency", "recency", "T"]
 
 Raw = dict[str, npt.NDArray[Any]]
 
@@ -155,3 +166,82 @@ class CovariateMixin:
     def _restore_extra_state(self, document: Mapping[str, Any]) -> None:
         state = document.get("covariates")
         self._covariates = None if state is None else CovariateState.from_state(state)
+
+
+class PurchaseCovariateMixin(CovariateMixin):
+    """Purchase and dropout covariates for a continuous-time purchase model.
+
+    A model names its covariate kind (``"bgnbd"`` or ``"pareto_nbd"``, see
+    ``_covariates.PURCHASE_OBJECTIVES``; ``None`` when it takes none) and its
+    convergence advice; fitting and per-customer parameters are then shared.
+
+    Examples
+    --------
+    >>> from crmanalytics.value import BetaGeoModel, ParetoNBDModel
+    >>> BetaGeoModel._covariate_kind, ParetoNBDModel._covariate_kind
+    ('bgnbd', 'pareto_nbd')
+    """
+
+    _covariate_kind: ClassVar[str | None] = None
+    _advice: ClassVar[str]
+    penalizer: float
+
+    def _fit_covariates(
+        self,
+        summary: Any,
+        start: FitResult,
+        weights: str | None,
+        covariates: tuple[list[str], list[str]],
+        columns: Mapping[str, str] | None,
+    ) -> FitResult:
+        """Refit with covariates, starting from the fit without them."""
+        if self._covariate_kind is None:
+            raise ValueError(f"{type(self).__name__} does not take covariates yet")
+        purchase, dropout = covariates
+        cols, raw = read_covariate_rows(
+            summary,
+            _HISTORY,
+            list(dict.fromkeys([*purchase, *dropout])),
+            weights=weights,
+            grouped=True,
+            columns=columns,
+            purpose=f"{type(self).__name__}.fit",
+        )
+        keep = cols["_weight"] > 0
+        x, t_x, T, w = (cols[n][keep] for n in (*_HISTORY, "_weight"))
+        state = fit_purchase_with_covariates(
+            self._covariate_kind,
+            (x, t_x, T, w),
+            {
+                "purchase": {c: raw[c][keep] for c in purchase},
+                "dropout": {c: raw[c][keep] for c in dropout},
+            },
+            start=start.log_params,
+            penalizer=self.penalizer,
+            advice=self._advice,
+        )
+        base = self._set_covariates(state)
+        assert base is not None
+        return base
+
+    def _history_params(
+        self, summary: Any, columns: Mapping[str, str] | None, method: str
+    ) -> tuple[Any, Columns]:
+        """Parameters (per customer with covariates) and the checked history columns."""
+        purpose = f"{type(self).__name__}.{method}"
+        if self._covariates is None:
+            params = self.param_array()  # type: ignore[attr-defined]
+            return params, read_summary(summary, _HISTORY, columns=columns, purpose=purpose)
+        self.check_fitted()  # type: ignore[attr-defined]
+        assert self._covariate_kind is not None
+        cols, raw = read_covariate_rows(
+            summary,
+            _HISTORY,
+            list(self.covariates_),
+            grouped=False,
+            columns=columns,
+            purpose=purpose,
+        )
+        z_p, z_d = self._covariate_matrices(raw)
+        params = PURCHASE_ROW_PARAMS[self._covariate_kind](self._covariates.fit.theta, z_p, z_d)
+        return params, cols

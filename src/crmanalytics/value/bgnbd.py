@@ -26,14 +26,9 @@ import numpy.typing as npt
 from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
 from crmanalytics.value._base import ModelBase, summary_time_unit
-from crmanalytics.value._covariates import bgnbd_row_params, fit_purchase_with_covariates
-from crmanalytics.value._fitting import FitResult, fit_log_params
-from crmanalytics.value._inputs import Columns, distinct_rows, read_summary
-from crmanalytics.value._with_covariates import (
-    CovariateMixin,
-    covariate_names,
-    read_covariate_rows,
-)
+from crmanalytics.value._fitting import fit_log_params
+from crmanalytics.value._inputs import distinct_rows
+from crmanalytics.value._with_covariates import PurchaseCovariateMixin, covariate_names
 
 __all__ = ["BetaGeoModel", "BetaGeoParams"]
 
@@ -62,7 +57,7 @@ class BetaGeoParams(NamedTuple):
     b: float
 
 
-class BetaGeoModel(CovariateMixin, ModelBase):
+class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
     """BG/NBD model: who is still buying, and how much will they buy.
 
     Parameters
@@ -108,6 +103,8 @@ class BetaGeoModel(CovariateMixin, ModelBase):
 
     params_type = BetaGeoParams
     model_name = "BG/NBD"
+    _covariate_kind = "bgnbd"
+    _advice = _ADVICE
 
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
@@ -218,56 +215,6 @@ class BetaGeoModel(CovariateMixin, ModelBase):
         self._record_fit(result, total, summary_time_unit(summary, time_unit))
         return self
 
-    def _fit_covariates(
-        self,
-        summary: Any,
-        start: FitResult,
-        weights: str | None,
-        covariates: tuple[list[str], list[str]],
-        columns: Mapping[str, str] | None,
-    ) -> FitResult:
-        """Refit with covariates, starting from the fit without them."""
-        purchase, dropout = covariates
-        cols, raw = read_covariate_rows(
-            summary,
-            _BTYD,
-            list(dict.fromkeys([*purchase, *dropout])),
-            weights=weights,
-            grouped=True,
-            columns=columns,
-            purpose="BetaGeoModel.fit",
-        )
-        keep = cols["_weight"] > 0
-        history = tuple(cols[n][keep] for n in (*_BTYD, "_weight"))
-        state = fit_purchase_with_covariates(
-            "bgnbd",
-            (history[0], history[1], history[2], history[3]),
-            {
-                "purchase": {c: raw[c][keep] for c in purchase},
-                "dropout": {c: raw[c][keep] for c in dropout},
-            },
-            start=start.log_params,
-            penalizer=self.penalizer,
-            advice=_ADVICE,
-        )
-        base = self._set_covariates(state)
-        assert base is not None
-        return base
-
-    def _row_params(
-        self, summary: Any, columns: Mapping[str, str] | None, purpose: str
-    ) -> tuple[Any, Columns]:
-        """Parameters (per row with covariates) and the checked history columns."""
-        if self._covariates is None:
-            params = self.param_array()
-            return params, read_summary(summary, _BTYD, columns=columns, purpose=purpose)
-        self.check_fitted()
-        cols, raw = read_covariate_rows(
-            summary, _BTYD, list(self.covariates_), grouped=False, columns=columns, purpose=purpose
-        )
-        z_p, z_d = self._covariate_matrices(raw)
-        return bgnbd_row_params(self._covariates.fit.theta, z_p, z_d), cols
-
     def expected_purchases(
         self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
     ) -> Array:
@@ -299,7 +246,7 @@ class BetaGeoModel(CovariateMixin, ModelBase):
         >>> m.expected_purchases(one, 39).round(3)
         array([1.226])
         """
-        params, cols = self._row_params(summary, columns, "BetaGeoModel.expected_purchases")
+        params, cols = self._history_params(summary, columns, "expected_purchases")
         return kernel.conditional_expected_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], _horizon(t)
         )
@@ -332,7 +279,7 @@ class BetaGeoModel(CovariateMixin, ModelBase):
         >>> m.probability_alive(s).round(3)
         array([1.   , 0.73 , 0.129])
         """
-        params, cols = self._row_params(summary, columns, "BetaGeoModel.probability_alive")
+        params, cols = self._history_params(summary, columns, "probability_alive")
         return kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"])
 
     def probability_of_purchases(
@@ -371,7 +318,7 @@ class BetaGeoModel(CovariateMixin, ModelBase):
         """
         if int(n) != n or n < 0:
             raise ValueError(f"n must be a non-negative whole number, got {n!r}")
-        params, cols = self._row_params(summary, columns, "BetaGeoModel.probability_of_purchases")
+        params, cols = self._history_params(summary, columns, "probability_of_purchases")
         return kernel.probability_of_purchases(
             params, cols["frequency"], cols["recency"], cols["T"], n=int(n), t=_horizon(t)
         )
