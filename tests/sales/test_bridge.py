@@ -112,6 +112,10 @@ def test_backend_parity(transactions):
     t.loc[t.index[::11], "channel"] = None
     want = revenue_bridge(t, by="channel").fillna({"channel": "∅"})
     want = want.sort_values(["channel", "period"]).reset_index(drop=True)
+    # retained_change is a difference of engine sums (retained - (previous - lost)):
+    # where it is 0, engines that add in another order leave a rounding residue, so
+    # values are compared to 1e-9 of the table's revenue scale as well as relatively
+    scale = 1e-9 * float(np.nanmax(np.abs(want["revenue"].to_numpy(float))))
     for backend in BACKENDS:
         got = to_pandas(revenue_bridge(convert(t, backend), by="channel")).fillna({"channel": "∅"})
         got = got.sort_values(["channel", "period"]).reset_index(drop=True)
@@ -121,5 +125,6 @@ def test_backend_parity(transactions):
                 got[column].to_numpy(float),
                 want[column].to_numpy(float),
                 rtol=1e-9,
+                atol=scale,
                 err_msg=f"{backend} {column}",
             )
