@@ -19,7 +19,9 @@ peer        what it is compared with (``lifetimes``, ``duckdb scan+group-by``, .
 peer_seconds  the peer's time in the same run (else empty)
 ratio       peer_seconds / seconds (speed-up; < 1 means slower than the peer)
 note        anything a reader needs (parameters agree to 1e-4, ...)
-machine     CPU model, cores and memory; ``python`` and ``date`` follow
+machine     CPU model, cores and memory
+load        the 1-minute load average when the figure was recorded (above the core
+            count, other work was competing for the CPU); ``python`` and ``date`` follow
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ FIELDS = (
     "ratio",
     "note",
     "machine",
+    "load",
     "python",
     "date",
 )
@@ -108,6 +111,7 @@ def record(
         "ratio": _fmt(ratio, 2) if ratio is not None else "",
         "note": note,
         "machine": machine(),
+        "load": f"{os.getloadavg()[0]:.1f}",
         "python": platform.python_version(),
         "date": dt.date.today().isoformat(),
     }

@@ -26,6 +26,7 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
     "myst_parser",
     "crm_schema",
+    "bench_results",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
