@@ -32,17 +32,19 @@ from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
 from crmanalytics.errors import ConvergenceError, Problem, SchemaError
+from crmanalytics.value._bgnbd_second_order import bgnbd_second_order
 from crmanalytics.value._fitting import hessian
+from crmanalytics.value._newton import SecondOrder, newton_maximise
 
 __all__ = [
     "PURCHASE_OBJECTIVES",
     "PURCHASE_ROW_PARAMS",
+    "PURCHASE_SECOND_ORDER",
     "CovariateDesign",
     "CovariateFit",
     "CovariateState",
     "bgnbd_objective",
     "bgnbd_row_params",
-    "bgnbd_rows",
     "coefficient_frame",
     "fit_gamma_gamma_with_covariates",
     "fit_purchase_with_covariates",
@@ -224,62 +226,6 @@ def _bad_values(column: str, values: Array, bad: npt.NDArray[np.bool_]) -> Probl
 # --------------------------------------------------------------------------------------
 
 
-def bgnbd_rows(
-    params: tuple[float, Array, Array, Array],
-    x: Array,
-    t_x: Array,
-    T: Array,
-    x_groups: tuple[Array, npt.NDArray[np.intp]] | None = None,
-) -> tuple[Array, Array, Array, Array, Array]:
-    """BG/NBD log-likelihood per row with per-row ``alpha``, ``a``, ``b``.
-
-    Returns the log-likelihood and its derivatives with respect to ``log r`` and the
-    per-row ``log alpha``, ``log a`` and ``log b`` (Fader, Hardie & Lee 2005, eq. 6, in
-    the log-sum-exp form of Fader & Hardie's 2013 note).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from crmanalytics.value._covariates import bgnbd_rows
-    >>> from crmanalytics.value._bgnbd_math import log_likelihood
-    >>> p = np.array([0.243, 4.414, 0.793, 2.426])
-    >>> x, t_x, T = np.array([2.0, 0.0]), np.array([30.43, 0.0]), np.array([38.86, 38.86])
-    >>> rows = (p[0], np.full(2, p[1]), np.full(2, p[2]), np.full(2, p[3]))
-    >>> ll = bgnbd_rows(rows, x, t_x, T)[0]
-    >>> bool(np.allclose(ll, log_likelihood(np.log(p), x, t_x, T)))
-    True
-    """
-    r, alpha, a, b = params
-    repeat = x > 0
-    bx1 = np.where(repeat, b + x - 1.0, 1.0)
-    lg_b, lg_ab = gammaln(b), gammaln(a + b)
-    lg_abx, lg_bx = gammaln(a + b + x), gammaln(b + x)
-    common = lg_bx - lg_abx - lg_b + lg_ab
-    log_alpha_T = np.log(alpha + T)
-    log_alpha_tx = np.log(alpha + t_x)
-    term_a = common - (r + x) * log_alpha_T
-    term_b = np.where(repeat, np.log(a) + common - np.log(bx1) - (r + x) * log_alpha_tx, -np.inf)
-    lse = np.logaddexp(term_a, term_b)
-    x_unique, x_index = np.unique(x, return_inverse=True) if x_groups is None else x_groups
-    lg_rx = (gammaln(r + x_unique) - gammaln(r))[x_index]
-    ll = lg_rx + r * np.log(alpha) + lse
-    p_a = np.exp(term_a - lse)
-    p_b = np.where(repeat, 1.0 - p_a, 0.0)
-    psi_rx = (digamma(r + x_unique) - digamma(r))[x_index]
-    d_r = psi_rx + np.log(alpha) - p_a * log_alpha_T - p_b * log_alpha_tx
-    d_alpha = r / alpha - (r + x) * (p_a / (alpha + T) + p_b / (alpha + t_x))
-    psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
-    d_a = psi_ab - psi_abx + p_b / a
-    d_b = psi_ab - psi_abx - digamma(b) + digamma(b + x) - p_b / bx1
-    return (
-        np.asarray(ll, dtype=np.float64),
-        np.asarray(d_r * r, dtype=np.float64),
-        np.asarray(d_alpha * alpha, dtype=np.float64),
-        np.asarray(d_a * a, dtype=np.float64),
-        np.asarray(d_b * b, dtype=np.float64),
-    )
-
-
 def gamma_gamma_rows(
     p: float, q: float, v: Array, x: Array, m: Array
 ) -> tuple[Array, Array, Array, Array]:
@@ -350,11 +296,15 @@ def fit_with_covariates(
     model: str,
     advice: str,
     free: npt.NDArray[np.bool_] | None = None,
+    second: SecondOrder | None = None,
 ) -> CovariateFit:
     """Maximise a covariate log-likelihood over ``theta`` (log-parameters, coefficients).
 
     ``free`` marks the entries that are estimated (the others stay at ``start``): with
-    every coefficient fixed at zero, the fit is the model without covariates.
+    every coefficient fixed at zero, the fit is the model without covariates. With a
+    ``second``-order kernel (value, gradient and analytic Hessian) the fit takes damped
+    Newton steps and its standard errors come from that Hessian; L-BFGS-B on
+    ``objective`` is the fallback and the method without one.
     """
     if penalizer < 0 or not np.isfinite(penalizer):
         raise ValueError(f"penalizer must be a finite number >= 0, got {penalizer}")
@@ -377,29 +327,39 @@ def fit_with_covariates(
             return float("inf"), np.zeros(int(mask.sum()))
         return value, gradient[mask]
 
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * n_params + [(-_COEF_BOUND, _COEF_BOUND)] * (
-        start.size - n_params
-    )
-    res = minimize(
-        scaled,
-        start[mask],
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[b for b, keep in zip(bounds, mask, strict=True) if keep],
-        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10},
-    )
-    theta = full(np.asarray(res.x, dtype=np.float64))
-    grad_norm = float(np.max(np.abs(scaled(res.x)[1]))) if np.isfinite(res.fun) else np.inf
+    newton = None
+    if second is not None:
+        newton = newton_maximise(
+            second,
+            start,
+            free=mask,
+            n_params=n_params,
+            total_weight=total_weight,
+            penalizer=penalizer,
+        )
+    if newton is not None:
+        theta, iterations, message = newton.theta, newton.iterations, "Newton"
+        value, grad_norm = -newton.log_likelihood / total_weight, 0.0  # checked by Newton
+    else:
+        theta, iterations, message = _lbfgs(scaled, full, start, mask, n_params)
+        value, gradient = scaled(theta[mask])
+        grad_norm = float(np.max(np.abs(gradient))) if np.isfinite(value) else np.inf
+    sub = theta[mask]
     at_bound = np.abs(theta[:n_params]) >= _LOG_BOUND - 1e-6
-    if not np.isfinite(res.fun) or np.any(at_bound) or grad_norm > 1e-4:
+    if not np.isfinite(value) or np.any(at_bound) or grad_norm > 1e-4:
         raise ConvergenceError(
-            f"{model} fit with covariates did not converge ({res.message}; largest gradient "
+            f"{model} fit with covariates did not converge ({message}; largest gradient "
             f"{grad_norm:.2g}). {advice}"
         )
-    hess = hessian(
-        lambda sub: _penalized_grad(objective, full(sub), n_params, total_weight, penalizer)[mask],
-        res.x,
-    )
+    if newton is not None:
+        hess = newton.hessian[np.ix_(mask, mask)]
+    else:
+        hess = hessian(
+            lambda part: _penalized_grad(objective, full(part), n_params, total_weight, penalizer)[
+                mask
+            ],
+            sub,
+        )
     info = -hess
     try:
         eig = np.linalg.eigvalsh(info)
@@ -418,10 +378,34 @@ def fit_with_covariates(
     return CovariateFit(
         theta=theta,
         n_params=n_params,
-        log_likelihood=float(objective(theta)[0]),
+        log_likelihood=(
+            newton.log_likelihood if newton is not None else float(objective(theta)[0])
+        ),
         covariance=covariance,
-        iterations=int(res.nit),
+        iterations=int(iterations),
     )
+
+
+def _lbfgs(
+    scaled: Callable[[Array], tuple[float, Array]],
+    full: Callable[[Array], Array],
+    start: Array,
+    mask: npt.NDArray[np.bool_],
+    n_params: int,
+) -> tuple[Array, int, str]:
+    """L-BFGS-B on the free entries within the parameter and coefficient bounds."""
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * n_params + [(-_COEF_BOUND, _COEF_BOUND)] * (
+        start.size - n_params
+    )
+    res = minimize(
+        scaled,
+        start[mask],
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[b for b, keep in zip(bounds, mask, strict=True) if keep],
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10},
+    )
+    return full(np.asarray(res.x, dtype=np.float64)), int(res.nit), str(res.message)
 
 
 def _penalized_grad(
@@ -519,6 +503,9 @@ def bgnbd_objective(
 ) -> Objective:
     """Total weighted BG/NBD log-likelihood with covariates, and its gradient.
 
+    The value and gradient of :func:`~crmanalytics.value._bgnbd_second_order.bgnbd_second_order`
+    (which also gives the Hessian the Newton fit uses).
+
     Examples
     --------
     >>> import numpy as np
@@ -529,20 +516,14 @@ def bgnbd_objective(
     >>> grad.shape
     (5,)
     """
-    groups = np.unique(x, return_inverse=True)
+    second = bgnbd_second_order(x, t_x, T, weights, z_purchase=z_purchase, z_dropout=z_dropout)
+    return _first_order(second)
 
+
+def _first_order(second: SecondOrder) -> Objective:
     def objective(theta: Array) -> tuple[float, Array]:
-        r, alpha, a, b = bgnbd_row_params(theta, z_purchase, z_dropout)
-        ll, d_r, d_alpha, d_a, d_b = bgnbd_rows((r, alpha, a, b), x, t_x, T, groups)
-        w_alpha, w_life = weights * d_alpha, weights * (d_a + d_b)
-        grad = np.concatenate(
-            [
-                [weights @ d_r, w_alpha.sum(), weights @ d_a, weights @ d_b],
-                -(z_purchase.T @ w_alpha),
-                z_dropout.T @ w_life,
-            ]
-        )
-        return float(weights @ ll), np.asarray(grad, dtype=np.float64)
+        value, grad, _ = second(theta, 1)
+        return value, grad
 
     return objective
 
@@ -763,7 +744,12 @@ def fit_purchase_with_covariates(
     designs = {name: CovariateDesign.learn(data) for name, data in covariates.items()}
     z_p = designs["purchase"].matrix(covariates["purchase"])
     z_d = designs["dropout"].matrix(covariates["dropout"])
-    objective = PURCHASE_OBJECTIVES[kind](x, t_x, T, weights, z_purchase=z_p, z_dropout=z_d)
+    second = None
+    if kind in PURCHASE_SECOND_ORDER:
+        second = PURCHASE_SECOND_ORDER[kind](x, t_x, T, weights, z_purchase=z_p, z_dropout=z_d)
+        objective = _first_order(second)
+    else:
+        objective = PURCHASE_OBJECTIVES[kind](x, t_x, T, weights, z_purchase=z_p, z_dropout=z_d)
     fit = fit_with_covariates(
         objective,
         np.concatenate([start, np.zeros(z_p.shape[1] + z_d.shape[1])]),
@@ -772,6 +758,7 @@ def fit_purchase_with_covariates(
         penalizer=penalizer,
         model={"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}[kind],
         advice=advice,
+        second=second,
     )
     return CovariateState((("purchase", designs["purchase"]), ("dropout", designs["dropout"])), fit)
 
@@ -781,6 +768,8 @@ PURCHASE_OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "bgnbd": bgnbd_objective,
     "pareto_nbd": pareto_nbd_objective,
 }
+#: Kernels that also give the analytic Hessian (their fits take Newton steps).
+PURCHASE_SECOND_ORDER: dict[str, Callable[..., SecondOrder]] = {"bgnbd": bgnbd_second_order}
 #: Their per-customer parameters, ``(theta, z_purchase, z_dropout) -> params``.
 PURCHASE_ROW_PARAMS: dict[str, Callable[[Array, Array, Array], tuple[Any, ...]]] = {
     "bgnbd": bgnbd_row_params,
