@@ -41,6 +41,13 @@ def test_cdnow_reproduces_published_fit(fitted: ParetoNBDModel) -> None:
     assert np.all(table["std_error"] > 0)
 
 
+def test_cdnow_standard_errors_match_clvtools(fitted: ParetoNBDModel) -> None:
+    """CLVTools' documented CDNOW standard errors (its test suite, ``pnbd`` without
+    covariates): r 0.0476264, alpha 0.8427222, s 0.1872594, beta 6.2105448."""
+    clvtools = [0.0476264, 0.8427222, 0.1872594, 6.2105448]
+    np.testing.assert_allclose(fitted.summary()["std_error"], clvtools, rtol=1e-3)
+
+
 def test_predictions_match_lifetimes(fitted, oracle, cdnow_weeks) -> None:
     s = cdnow_weeks
     f, r, T = s["frequency"], s["recency"], s["T"]
