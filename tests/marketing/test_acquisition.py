@@ -138,3 +138,17 @@ def test_planted_acquisition_is_recovered(sim) -> None:
     expected = merged.groupby("acquisition_channel")["clv"].mean()
     np.testing.assert_allclose(got["clv"], expected.loc[got.index], rtol=1e-9)
     np.testing.assert_allclose(got["clv_to_cac"], got["clv"] / got["cac"])
+
+
+def test_a_model_without_a_time_unit_needs_one(sim) -> None:
+    """The unit is never assumed: a model built from parameters alone does not know it."""
+    from crmanalytics.value import BetaGeoParams, GammaGammaParams
+
+    bg = BetaGeoModel.from_params(BetaGeoParams(0.24, 4.41, 0.79, 2.43))
+    gg = GammaGammaModel.from_params(GammaGammaParams(6.25, 3.74, 15.44))
+    with pytest.raises(ValueError, match="time_unit='D' or 'W'"):
+        acquisition_summary(sim.transactions, sim.customers, purchase_model=bg, spend_model=gg)
+    weekly = acquisition_summary(
+        sim.transactions, sim.customers, purchase_model=bg, spend_model=gg, time_unit="W"
+    )
+    assert weekly["clv"].notna().all()

@@ -96,7 +96,9 @@ def acquisition_summary(
         frame with the ``by`` column and ``cost``.
     time_unit : {"D", "W"}, optional
         The time unit the models were fitted in; by default the purchase model's
-        ``time_unit_``, and days when the model does not know it.
+        ``time_unit_``. A model that does not know its unit (built with
+        ``from_params`` without ``time_unit=``) needs it here: the unit is never
+        assumed, and a ``ValueError`` says so.
     confidence : float, default 0.95
         Level of the Wilson intervals.
     columns : mapping of str to str, optional
@@ -267,7 +269,13 @@ def _clv(
     """Predicted 12-month CLV per customer, through the value package's public API."""
     from crmanalytics.value import customer_lifetime_value, customer_summary
 
-    unit: TimeUnit = time_unit or getattr(purchase_model, "time_unit_", None) or "D"
+    unit: TimeUnit | None = time_unit or getattr(purchase_model, "time_unit_", None)
+    if unit is None:
+        raise ValueError(
+            "acquisition_summary cannot tell the time unit the purchase model was fitted "
+            "in (its time_unit_ is None): pass time_unit='D' or 'W', the unit of the "
+            "summary it was fitted on"
+        )
     summary = customer_summary(tx, observation_end=last, time_unit=unit)
     value = customer_lifetime_value(
         summary,
