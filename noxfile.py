@@ -18,16 +18,16 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite and the docstring examples (latest pandas)."""
+    """Run the test suite and the docstring examples (latest pandas), one worker a core."""
     session.install("-e", ".[test,plot]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session(name="tests_pandas2", python=PYTHON)
 def tests_pandas2(session: nox.Session) -> None:
     """Run the test suite on the oldest supported pandas (2.2)."""
     session.install("-e", ".[test,plot]", "pandas>=2.2,<2.3")
-    session.run("pytest", "-m", "not slow", *session.posargs)
+    session.run("pytest", "-n", "auto", "-m", "not slow", *session.posargs)
 
 
 def _java_major() -> int:

@@ -42,7 +42,12 @@ def _public_objects() -> list[tuple[str, object]]:
     return found
 
 
-@pytest.mark.parametrize(("name", "obj"), _public_objects(), ids=lambda v: str(v)[:60])
+_PUBLIC = _public_objects()
+
+
+# ids are the dotted names only: object reprs carry memory addresses, which differ
+# between processes (pytest-xdist workers must collect the same ids)
+@pytest.mark.parametrize(("name", "obj"), _PUBLIC, ids=[name for name, _ in _PUBLIC])
 def test_public_name_has_numpydoc_example(name, obj):
     doc = inspect.getdoc(obj)
     assert doc, f"{name} has no docstring"
