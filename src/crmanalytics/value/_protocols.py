@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -122,3 +122,19 @@ class SpendModel(Protocol):
         >>> round(float(m.expected_spend(s)[0]), 2)
         24.66
         """
+
+
+if TYPE_CHECKING:  # mypy checks that every purchase and spend model meets its protocol
+    from crmanalytics.value.bgbb import BetaGeoBetaBinomModel
+    from crmanalytics.value.bgnbd import BetaGeoModel
+    from crmanalytics.value.gamma_gamma import GammaGammaModel
+    from crmanalytics.value.mbgnbd import ModifiedBetaGeoModel
+    from crmanalytics.value.pareto_nbd import ParetoNBDModel
+
+    _PURCHASE_MODELS: tuple[type[PurchaseModel], ...] = (
+        BetaGeoModel,
+        ParetoNBDModel,
+        ModifiedBetaGeoModel,
+        BetaGeoBetaBinomModel,
+    )
+    _SPEND_MODELS: tuple[type[SpendModel], ...] = (GammaGammaModel,)

@@ -253,7 +253,7 @@ class BetaGeoBetaBinomModel(ModelBase):
         return _read(data, columns, f"BetaGeoBetaBinomModel.{purpose}", distinct=False)
 
     def probability_alive(
-        self, data: Any, *, t: int = 0, columns: Mapping[str, str] | None = None
+        self, data: Any, *, t: float = 0, columns: Mapping[str, str] | None = None
     ) -> Array:
         """P(alive at period ``n_periods + t``), given each customer's history.
 
@@ -288,7 +288,7 @@ class BetaGeoBetaBinomModel(ModelBase):
         )
 
     def expected_purchases(
-        self, data: Any, t: int, *, columns: Mapping[str, str] | None = None
+        self, data: Any, t: float, *, columns: Mapping[str, str] | None = None
     ) -> Array:
         """Expected transactions in the next ``t`` periods, given each customer's history.
 
@@ -297,7 +297,8 @@ class BetaGeoBetaBinomModel(ModelBase):
         data : dataframe
             Columns ``frequency``, ``recency``, ``n_periods``.
         t : int
-            Horizon in periods (transaction opportunities).
+            Horizon in periods (transaction opportunities); a whole number (``3.0`` is
+            accepted, ``2.5`` raises ``ValueError``).
         columns : mapping of str to str, optional
             Expected name to the frame's name.
 
@@ -325,7 +326,7 @@ class BetaGeoBetaBinomModel(ModelBase):
         )
 
     def probability_of_purchases(
-        self, data: Any, n: int, t: int, *, columns: Mapping[str, str] | None = None
+        self, data: Any, n: int, t: float, *, columns: Mapping[str, str] | None = None
     ) -> Array:
         """Probability of exactly ``n`` transactions in the next ``t`` periods.
 
