@@ -59,15 +59,18 @@ def is_number(value: object) -> bool:
     )
 
 
-def whole_days(value: Any, name: str) -> int:
+def whole_days(value: Any, name: str, *, minimum: int = 0) -> int:
     """Convert a gap (Timedelta, timedelta or integer number of days) to whole days.
+
+    ``minimum`` is the smallest number of days allowed: 0 for gaps, 1 for horizons and
+    windows, which must be positive.
 
     Raises
     ------
     TypeError
         For anything else than an integer or a time span.
     ValueError
-        For a negative gap or one that is not a whole number of days.
+        For a gap below ``minimum`` or one that is not a whole number of days.
 
     Examples
     --------
@@ -75,23 +78,32 @@ def whole_days(value: Any, name: str) -> int:
     >>> from crmanalytics._checks import whole_days
     >>> whole_days(pd.Timedelta(days=3), "min_gap"), whole_days(0, "min_gap")
     (3, 0)
+    >>> whole_days(pd.Timedelta(weeks=2), "horizon", minimum=1)
+    14
     """
+    kind = (
+        "a number of days or a timedelta"
+        if minimum > 0
+        else "a pandas.Timedelta or a number of days"
+    )
     if isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be a pandas.Timedelta or a number of days, got {value!r}")
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
     if isinstance(value, int | np.integer):
         days = int(value)
     elif isinstance(value, pd.Timedelta | dt.timedelta | np.timedelta64):
         delta = pd.Timedelta(value)
         if delta % pd.Timedelta(days=1) != pd.Timedelta(0):
             raise ValueError(
-                f"{name} must be a whole number of days (timestamps are compared at day "
-                f"resolution), got {delta}"
+                f"{name} must be a {'positive ' if minimum > 0 else ''}whole number of days "
+                f"(timestamps are compared at day resolution), got {delta}"
             )
         days = int(delta.days)
     else:
-        raise TypeError(f"{name} must be a pandas.Timedelta or a number of days, got {value!r}")
-    if days < 0:
-        raise ValueError(f"{name} must not be negative, got {days} days")
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    if days < minimum:
+        if minimum == 0:
+            raise ValueError(f"{name} must not be negative, got {days} days")
+        raise ValueError(f"{name} must be a positive whole number of days, got {value!r}")
     return days
 
 

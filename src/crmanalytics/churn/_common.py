@@ -13,35 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
-import numpy as np
 import pandas as pd
 
 from crmanalytics._frames import AnyFrame, DateLike, day_to_timestamp, to_day_number
 
-__all__ = ["Cutoff", "check_days", "read_cutoff"]
-
-
-def check_days(value: int | dt.timedelta | pd.Timedelta, name: str) -> int:
-    """Read a positive whole number of days (an int or a timedelta).
-
-    Examples
-    --------
-    >>> import datetime as dt
-    >>> from crmanalytics.churn._common import check_days
-    >>> check_days(dt.timedelta(weeks=2), "horizon")
-    14
-    """
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number of days or a timedelta, got {value!r}")
-    if isinstance(value, dt.timedelta):  # pd.Timedelta is a subclass
-        days = value / dt.timedelta(days=1)
-    elif isinstance(value, int | np.integer):
-        days = float(value)
-    else:
-        raise TypeError(f"{name} must be a number of days or a timedelta, got {value!r}")
-    if days != int(days) or days < 1:
-        raise ValueError(f"{name} must be a positive whole number of days, got {value!r}")
-    return int(days)
+__all__ = ["Cutoff", "read_cutoff"]
 
 
 @dataclass(frozen=True)

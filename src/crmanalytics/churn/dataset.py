@@ -28,8 +28,9 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from narwhals.stable.v2.typing import IntoFrameT
 
+from crmanalytics._checks import whole_days
 from crmanalytics._frames import DateLike, collect, epoch_day, lazy_like, to_caller, validated
-from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
+from crmanalytics.churn._common import Cutoff, read_cutoff
 from crmanalytics.churn.labels import label_frame, warn_if_censored
 from crmanalytics.churn.probability import p_alive_expr
 from crmanalytics.schema import NPS_KIND
@@ -169,7 +170,7 @@ def churn_dataset(
     [False, True]
     """
     cut = read_cutoff(cutoff)
-    days = check_days(horizon, "horizon")
+    days = whole_days(horizon, "horizon", minimum=1)
     spans = _windows(windows)
     frame = validated(transactions, "transactions", columns=columns, purpose="churn_dataset")
     inter = None
@@ -220,7 +221,7 @@ def _windows(windows: Sequence[int]) -> tuple[int, ...]:
     given: object = windows
     if not isinstance(given, Sequence) or isinstance(given, str) or not given:
         raise ValueError(f"windows must be a non-empty sequence of day counts, got {windows!r}")
-    spans = tuple(check_days(w, "windows") for w in windows)
+    spans = tuple(whole_days(w, "windows", minimum=1) for w in windows)
     if len(set(spans)) != len(spans):
         raise ValueError(f"windows must not repeat a length, got {windows!r}")
     return spans

@@ -26,6 +26,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
+from crmanalytics._checks import whole_days
 from crmanalytics._frames import (
     AnyFrame,
     DateLike,
@@ -35,7 +36,7 @@ from crmanalytics._frames import (
     to_caller,
     validated,
 )
-from crmanalytics.churn._common import Cutoff, check_days, read_cutoff
+from crmanalytics.churn._common import Cutoff, read_cutoff
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["churn_labels"]
@@ -170,7 +171,7 @@ def churn_labels(
     1           b     True
     """
     cut = read_cutoff(cutoff)
-    days = check_days(horizon, "horizon")
+    days = whole_days(horizon, "horizon", minimum=1)
     frame = validated(transactions, "transactions", columns=columns, purpose="churn_labels")
     warn_if_censored(frame, cut, days)
     return to_caller(label_frame(frame, cut, days), transactions)

@@ -27,6 +27,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from narwhals.stable.v2.typing import IntoFrameT
 
+from crmanalytics._checks import whole_days
 from crmanalytics._frames import (
     DateLike,
     collect,
@@ -42,7 +43,6 @@ from crmanalytics._periods import (
     period_start,
     with_period,
 )
-from crmanalytics.churn._common import check_days
 
 __all__ = ["churn_rate"]
 
@@ -126,7 +126,7 @@ def churn_rate(
     1 2024-03-01             2        1         0.5
     """
     period = check_period(period)
-    span = check_days(inactivity, "inactivity")
+    span = whole_days(inactivity, "inactivity", minimum=1)
     if by is not None and by in ("customer_id", "timestamp"):
         raise ValueError(f"by must name a segment column of transactions, got {by!r}")
     frame = validated(
