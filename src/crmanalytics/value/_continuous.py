@@ -17,16 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import TimeUnit, renamed
+from crmanalytics._frames import TimeUnit, collect, renamed
+from crmanalytics.errors import Problem, SchemaError
 from crmanalytics.value._base import ModelBase, summary_time_unit
 from crmanalytics.value._fitting import fit_log_params
-from crmanalytics.value._inputs import distinct_rows
+from crmanalytics.value._inputs import Columns, distinct_rows, read_summary, summary_frame
 from crmanalytics.value._with_covariates import PurchaseCovariateMixin, covariate_names
 
-__all__ = ["ContinuousPurchaseModel", "check_horizon", "summary_input"]
+__all__ = ["ContinuousPurchaseModel", "check_horizon", "fit_rows", "summary_input"]
 
 Array = npt.NDArray[np.float64]
 _BTYD = ["frequency", "recency", "T"]
@@ -44,6 +46,34 @@ def summary_input(
         summary, columns=columns, needs=needs, table="customer summary", purpose=purpose
     )
     return frame if columns else summary
+
+
+def fit_rows(
+    summary: Any, weights: str | None, *, columns: Mapping[str, str] | None, purpose: str
+) -> Columns:
+    """``frequency``, ``recency``, ``T`` and ``_weight`` (customers per row) for a fit, checked.
+
+    An eager summary (pandas, Polars, PyArrow) gives its rows as they are: grouping a
+    million rows costs several likelihood passes of the BG/NBD kernel and saves nothing
+    when recency is continuous. A lazy one (Polars lazy, DuckDB, PySpark) is reduced to
+    its distinct rows with counts inside the engine, and only those are collected.
+    """
+    needs = [*_BTYD, *([weights] if weights is not None else [])]
+    frame = summary_frame(summary, needs, columns=columns, purpose=purpose)
+    if not isinstance(frame, nw.DataFrame):
+        return distinct_rows(frame, weights, purpose=purpose)
+    cols = read_summary(frame, _BTYD, purpose=purpose)
+    if weights is None:
+        cols["_weight"] = np.ones(cols["T"].size)
+        return cols
+    w = collect(frame.select(weights))[weights].to_numpy().astype(np.float64)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise SchemaError(
+            "customer summary",
+            [Problem(weights, "weights must be finite and >= 0", 0, fix="repair the weights")],
+        )
+    cols["_weight"] = w
+    return cols
 
 
 def check_horizon(t: float, what: str = "the summary's time unit") -> float:
