@@ -271,41 +271,10 @@ def derivatives(
     ux, wx, W = rows.ux, rows.wx, rows.total
     # terms of x alone, on the distinct x values
     common_u = _common_log_factor(r, alpha, a, b, ux)
-    # x = 0 rows: -r log(alpha+T)
-    w0 = rows.w0
-    tmp0, log0, inv0 = rows.work0
-    np.add(rows.T0, alpha, out=tmp0)
-    np.log(tmp0, out=log0)
-    np.divide(1.0, tmp0, out=inv0)
-    # x > 0 rows, every temporary in the scratch rows
-    w1 = rows.w1
-    rx, log_T, inv_T, inv_t, D, d, e, sp, sigma, u, G, q, rxG, tmp, tmp2 = rows.work
-    np.add(rows.x1, r, out=rx)
-    np.add(rows.T1, alpha, out=tmp)
-    np.log(tmp, out=log_T)
-    np.divide(1.0, tmp, out=inv_T)
-    np.add(rows.t1, alpha, out=tmp)
-    np.log(tmp, out=D)
-    np.divide(1.0, tmp, out=inv_t)
-    np.subtract(log_T, D, out=D)  # L_T - L_t >= 0
-    np.add(rows.x1, b - 1.0, out=q)  # b + x - 1 > 0
-    np.log(q, out=tmp)
-    np.multiply(rx, D, out=d)
-    d -= tmp
-    d += np.log(a)
-    np.divide(1.0, q, out=q)
-    # softplus(d) and sigma(d) from e = exp(-|d|), without overflow
-    np.abs(d, out=e)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    np.log1p(e, out=sp)
-    np.maximum(d, 0.0, out=tmp)
-    sp += tmp
-    np.negative(d, out=tmp)
-    np.minimum(tmp, 700.0, out=tmp)  # exp(700) is finite; sigma is 0 to double precision
-    np.exp(tmp, out=tmp)
-    tmp += 1.0
-    np.divide(1.0, tmp, out=sigma)
+    _fill_rows(rows, r, alpha, a, b)
+    w0, w1 = rows.w0, rows.w1
+    _, log0, inv0 = rows.work0
+    rx, log_T, inv_T, inv_t, D, _, _, sp, sigma, u, G, q, rxG, tmp, tmp2 = rows.work
     np.multiply(w1, rx, out=tmp)  # w (r + x)
     value = (
         float(np.dot(wx, common_u))
@@ -339,6 +308,60 @@ def derivatives(
     grad = g * theta
     if not hessian:
         return value, grad, np.empty((0, 0))
+    return value, grad, _hessian(rows, theta, grad, sum_u, w_rx_inv_T2)
+
+
+def _fill_rows(rows: Rows, r: float, alpha: float, a: float, b: float) -> None:
+    """Fill the scratch rows of one pass.
+
+    Logs and reciprocals of ``alpha+T`` and ``alpha+t_x``, the log-odds ``d``,
+    ``softplus(d)``, ``sigma(d)`` and ``1/(b+x-1)``.
+    """
+    # x = 0 rows: -r log(alpha+T)
+    tmp0, log0, inv0 = rows.work0
+    np.add(rows.T0, alpha, out=tmp0)
+    np.log(tmp0, out=log0)
+    np.divide(1.0, tmp0, out=inv0)
+    # x > 0 rows, every temporary in the scratch rows
+    rx, log_T, inv_T, inv_t, D, d, e, sp, sigma, _, _, q, _, tmp, _ = rows.work
+    np.add(rows.x1, r, out=rx)
+    np.add(rows.T1, alpha, out=tmp)
+    np.log(tmp, out=log_T)
+    np.divide(1.0, tmp, out=inv_T)
+    np.add(rows.t1, alpha, out=tmp)
+    np.log(tmp, out=D)
+    np.divide(1.0, tmp, out=inv_t)
+    np.subtract(log_T, D, out=D)  # L_T - L_t >= 0
+    np.add(rows.x1, b - 1.0, out=q)  # b + x - 1 > 0
+    np.log(q, out=tmp)
+    np.multiply(rx, D, out=d)
+    d -= tmp
+    d += np.log(a)
+    np.divide(1.0, q, out=q)
+    # softplus(d) and sigma(d) from e = exp(-|d|), without overflow
+    np.abs(d, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=sp)
+    np.maximum(d, 0.0, out=tmp)
+    sp += tmp
+    np.negative(d, out=tmp)
+    np.minimum(tmp, 700.0, out=tmp)  # exp(700) is finite; sigma is 0 to double precision
+    np.exp(tmp, out=tmp)
+    tmp += 1.0
+    np.divide(1.0, tmp, out=sigma)
+
+
+def _hessian(rows: Rows, theta: Array, grad: Array, sum_u: float, w_rx_inv_T2: float) -> Array:
+    """The log-parameter Hessian from the scratch rows of a gradient pass.
+
+    ``tmp2`` holds ``1/(alpha+T)^2`` on entry; ``e``, ``sp`` and ``d`` are overwritten.
+    """
+    r, alpha, a, b = (float(v) for v in theta)
+    ux, wx, W = rows.ux, rows.wx, rows.total
+    w0, w1 = rows.w0, rows.w1
+    tmp0, _, inv0 = rows.work0
+    rx, _, inv_T, inv_t, D, d, e, sp, sigma, u, G, q, rxG, tmp, tmp2 = rows.work
     # second derivatives; v = w sigma (1 - sigma) weighs the outer product d' d'^T
     v, vD, v_rxG = e, sp, d  # reuse: e, sp and d are no longer needed
     np.subtract(w1, u, out=v)
@@ -386,8 +409,7 @@ def derivatives(
     for i in range(4):
         for j in range(i):
             h[i, j] = h[j, i]
-    hess = h * np.outer(theta, theta) + np.diag(grad)
-    return value, grad, hess
+    return np.asarray(h * np.outer(theta, theta) + np.diag(grad), dtype=np.float64)
 
 
 def _log_odds_dead(params: Array, x: Array, t_x: Array, T: Array) -> Array:

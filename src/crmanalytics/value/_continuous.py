@@ -198,7 +198,7 @@ class ContinuousPurchaseModel(PurchaseCovariateMixin, ModelBase):
         mean_x = max(float(np.dot(w, x)) / total, 1e-3)
         mean_t = max(float(np.dot(w, T)) / total, 1e-3)
         starts = self._starts(mean_x, mean_t)
-        curvature = None
+        curvature: Array | None = None
         sample = _subsample(x.size, _SUBSAMPLE)
         if sample is not None:
             # the optimum and curvature of a random subsample: Newton steps on the
@@ -214,7 +214,9 @@ class ContinuousPurchaseModel(PurchaseCovariateMixin, ModelBase):
                     advice=self._advice,
                 )
                 starts = [pre.log_params, *starts]
-                curvature = np.linalg.inv(pre.log_covariance) / float(ws.sum())
+                curvature = np.asarray(np.linalg.inv(pre.log_covariance), np.float64) / float(
+                    ws.sum()
+                )
             except (ConvergenceError, np.linalg.LinAlgError):
                 pass
         result = fit_log_params(

@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,7 +209,7 @@ def hyp_one_blocks(m: Array, n: Array, z: Array, bounds: npt.NDArray[np.intp]) -
     """
     out = np.empty((4, z.size))
     slow = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         zb = z[lo:hi]
         z_max = float(zb.max())
         coef = _coefficients(float(m[lo]), float(n[lo]), z_max)
