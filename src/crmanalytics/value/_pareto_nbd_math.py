@@ -207,7 +207,7 @@ def hyp_one_blocks(m: Array, n: Array, z: Array, bounds: npt.NDArray[np.intp]) -
     >>> bool(np.allclose(fast.log_f, hyp_one(m, n, z).log_f, rtol=1e-14))
     True
     """
-    out = np.empty((4, z.size))
+    out = np.ones((4, z.size))  # rows of slow blocks are overwritten below
     slow = []
     for lo, hi in itertools.pairwise(bounds):
         zb = z[lo:hi]
