@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from crmanalytics.errors import ConvergenceError
 
@@ -81,8 +81,14 @@ def one_blas_thread() -> Iterator[None]:
     The passes take dot products of a million rows, a fraction of a millisecond each;
     a multi-threaded BLAS on a busy machine spends ten times that waking its threads.
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    global _CONTROLLER  # noqa: PLW0603 - one scan of the loaded libraries per process
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield
+
+
+_CONTROLLER: ThreadpoolController | None = None
 
 
 @dataclass(frozen=True)
