@@ -116,6 +116,7 @@ def newton(
     penalizer: float,
     gtol: float = 1e-9,
     max_iter: int = 100,
+    quasi: bool = False,
 ) -> NewtonResult:
     """Minimise the mean penalised negative log-likelihood by damped Newton steps.
 
@@ -125,6 +126,12 @@ def newton(
     the largest gradient component is below ``gtol``, when no step decreases the
     objective any more (rounding level; ``converged`` then asks the gradient to be
     below 1e-6), when a parameter reaches ``exp(+-30)``, or after ``max_iter`` steps.
+    A step whose predicted decrease is below the objective's rounding (1e-15 of its
+    size) is not taken: the gradient is then at its rounding level.
+
+    With ``quasi``, only the first Hessian is used (an approximation, e.g. from a fit on
+    a subsample) and each accepted step updates it by the BFGS formula, so the
+    steps become Newton steps without second derivatives.
 
     Examples
     --------
@@ -160,19 +167,32 @@ def newton(
         if longest > 5.0:  # at most a factor e^5 in any parameter per step
             step *= 5.0 / longest
         slope = float(grad @ step)
+        if -slope <= 1e-15 * max(1.0, abs(value)):
+            small = float(np.max(np.abs(grad))) <= 1e-6
+            return NewtonResult(x, value, grad, hess, iterations, small)
         accepted = False
         factor = 1.0
         for _ in range(40):
             trial = np.clip(x + factor * step, -_LOG_BOUND, _LOG_BOUND)
             t_value, t_grad, t_hess = objective(trial)
-            if np.isfinite(t_value) and t_value <= value + 1e-4 * factor * slope:
+            if np.isfinite(t_value) and (
+                t_value <= value + 1e-4 * factor * slope
+                # near the optimum the decrease is below the sum's rounding: then a
+                # smaller gradient and no visible increase decide
+                or (
+                    t_value <= value + 1e-13 * max(1.0, abs(value))
+                    and float(np.max(np.abs(t_grad))) < float(np.max(np.abs(grad)))
+                )
+            ):
                 accepted = True
                 break
             factor *= 0.5
-        if not accepted or t_value >= value:
+        if not accepted:
             # no decrease left: the optimum to rounding, or a dead end
             small = float(np.max(np.abs(grad))) <= 1e-6
             return NewtonResult(x, value, grad, hess, iterations, small and np.isfinite(value))
+        if quasi:
+            t_hess = _bfgs_update(hess, trial - x, t_grad - grad)
         x, value, grad, hess = trial, t_value, t_grad, t_hess
         iterations += 1
         if np.any(np.abs(x) >= _LOG_BOUND - 1e-6):
@@ -180,6 +200,16 @@ def newton(
     inside = bool(np.all(np.abs(x) < _LOG_BOUND - 1e-6))
     ok = bool(np.isfinite(value) and inside and float(np.max(np.abs(grad))) <= gtol)
     return NewtonResult(x, value, grad, hess, iterations, ok)
+
+
+def _bfgs_update(hess: Array, s: Array, y: Array) -> Array:
+    """BFGS update of a Hessian approximation: the step ``s`` changed the gradient by ``y``."""
+    ys = float(y @ s)
+    hs = hess @ s
+    shs = float(s @ hs)
+    if ys <= 1e-12 * float(np.linalg.norm(y) * np.linalg.norm(s)) or shs <= 0:
+        return hess  # no curvature information (or not positive): keep the old one
+    return np.asarray(hess - np.outer(hs, hs) / shs + np.outer(y, y) / ys, dtype=np.float64)
 
 
 def subsample_start(
@@ -289,20 +319,21 @@ def _fixed_curvature_fit(
     total_weight: float,
     penalizer: float,
 ) -> FitResult | None:
-    """Newton steps with a fixed approximate Hessian; None when they do not converge.
+    """Quasi-Newton steps from an approximate Hessian; None when they do not converge.
 
-    With a Hessian a few percent off the true one, each step gains one to two digits
-    of the gradient; the observed information at the optimum is then the
+    The approximation (e.g. a subsample's observed information) is updated by BFGS
+    along the way; the observed information at the optimum is then the
     central-difference Jacobian of the analytic gradient, as on the L-BFGS-B path.
     """
-    # newton adds the penalty's curvature to this again: an approximation either way
+    # newton adds the penalty's curvature to this again: an approximation either way,
+    # and only the first one is used (quasi=True)
     fixed = -total_weight * np.asarray(curvature, dtype=np.float64)
 
     def with_fixed(lp: Array) -> tuple[float, Array, Array]:
         value, grad = value_and_grad(lp)
         return value, grad, fixed
 
-    res = newton(with_fixed, start, total_weight=total_weight, penalizer=penalizer)
+    res = newton(with_fixed, start, total_weight=total_weight, penalizer=penalizer, quasi=True)
     if not res.converged:
         return None
 
