@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _process import purchases
 
 TMP = Path("/tmp/crmanalytics_bench_kernels")
 TRUTH = {
@@ -44,27 +45,14 @@ def simulate_summary(model: str, n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     lam = rng.gamma(p1, 1.0 / p2, size=n)
     T = rng.uniform(26.0, 52.0, size=n)
+    drop = None
     if model == "pnbd":
         death = rng.exponential(1.0 / rng.gamma(p3, 1.0 / p4, size=n))
     else:
         death = np.full(n, np.inf)
         drop = rng.beta(p3, p4, size=n)
     end = np.minimum(death, T)
-    x = np.zeros(n)
-    t_x = np.zeros(n)
-    clock = np.zeros(n)
-    active = np.ones(n, dtype=bool)
-    while active.any():
-        idx = np.flatnonzero(active)
-        clock[idx] += rng.exponential(1.0 / lam[idx])
-        past = clock[idx] > end[idx]
-        active[idx[past]] = False
-        buy = idx[~past]
-        x[buy] += 1
-        t_x[buy] = clock[buy]
-        if model == "bgnbd":  # BG/NBD: a dropout chance after each purchase
-            gone = buy[rng.random(buy.size) < drop[buy]]
-            active[gone] = False
+    x, t_x = purchases(rng, lam, end, drop=drop)
     return pd.DataFrame({"frequency": x.astype("int64"), "recency": t_x, "T": T})
 
 

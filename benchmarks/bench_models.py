@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _process import purchases
 
 TMP = Path("/tmp/crmanalytics_bench_models")
 TRUTH = (0.55, 10.5, 0.6, 12.0)  # r, alpha, s, beta in weeks (CDNOW-like)
@@ -45,18 +46,7 @@ def simulate_summary(n: int, seed: int = 0) -> pd.DataFrame:
     T = rng.integers(182, 365, size=n).astype(float)
     death = rng.exponential(1.0 / mu)
     end = np.minimum(death, T)
-    x = np.zeros(n)
-    t_x = np.zeros(n)
-    clock = np.zeros(n)
-    active = np.ones(n, dtype=bool)
-    while active.any():
-        idx = np.flatnonzero(active)
-        clock[idx] += rng.exponential(1.0 / lam[idx])
-        past = clock[idx] > end[idx]
-        active[idx[past]] = False
-        buy = idx[~past]
-        x[buy] += 1
-        t_x[buy] = np.floor(clock[buy])
+    x, t_x = purchases(rng, lam, end, whole=True)
     return pd.DataFrame({"frequency": x.astype("int64"), "recency": t_x / 7.0, "T": T / 7.0})
 
 

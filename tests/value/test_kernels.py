@@ -16,6 +16,26 @@ from crmanalytics.value import _pareto_nbd_math as pnbd
 from crmanalytics.value._fitting import fit_log_params, newton
 
 
+def _process(
+    rng: np.random.Generator, rate: np.ndarray, end: np.ndarray, drop: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson purchases until ``end``; with ``drop``, dropout after each purchase."""
+    n = rate.size
+    x, t_x, clock = np.zeros(n), np.zeros(n), np.zeros(n)
+    active = np.ones(n, dtype=bool)
+    while active.any():
+        idx = np.flatnonzero(active)
+        clock[idx] += rng.exponential(1.0 / rate[idx])
+        past = clock[idx] > end[idx]
+        active[idx[past]] = False
+        buy = idx[~past]
+        x[buy] += 1
+        t_x[buy] = clock[buy]
+        if drop is not None:
+            active[buy[rng.random(buy.size) < drop[buy]]] = False
+    return x, t_x
+
+
 def _simulate_bgnbd(n: int, seed: int, params=(0.25, 4.4, 0.8, 2.4)) -> pd.DataFrame:
     """BG/NBD customers in continuous time (weeks), observed 26 to 52 weeks."""
     r, alpha, a, b = params
@@ -23,17 +43,7 @@ def _simulate_bgnbd(n: int, seed: int, params=(0.25, 4.4, 0.8, 2.4)) -> pd.DataF
     lam = rng.gamma(r, 1.0 / alpha, size=n)
     drop = rng.beta(a, b, size=n)
     T = rng.uniform(26.0, 52.0, size=n)
-    x, t_x, clock = np.zeros(n), np.zeros(n), np.zeros(n)
-    active = np.ones(n, dtype=bool)
-    while active.any():
-        idx = np.flatnonzero(active)
-        clock[idx] += rng.exponential(1.0 / lam[idx])
-        past = clock[idx] > T[idx]
-        active[idx[past]] = False
-        buy = idx[~past]
-        x[buy] += 1
-        t_x[buy] = clock[buy]
-        active[buy[rng.random(buy.size) < drop[buy]]] = False
+    x, t_x = _process(rng, lam, T, drop)
     return pd.DataFrame({"frequency": x, "recency": t_x, "T": T})
 
 
@@ -191,16 +201,7 @@ def _simulate_pnbd(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     lam = rng.gamma(r, 1.0 / alpha, size=n)
     end = np.minimum(rng.exponential(1.0 / rng.gamma(s, 1.0 / beta, size=n)), 39.0)
-    x, t_x, clock = np.zeros(n), np.zeros(n), np.zeros(n)
-    active = np.ones(n, dtype=bool)
-    while active.any():
-        idx = np.flatnonzero(active)
-        clock[idx] += rng.exponential(1.0 / lam[idx])
-        past = clock[idx] > end[idx]
-        active[idx[past]] = False
-        buy = idx[~past]
-        x[buy] += 1
-        t_x[buy] = clock[buy]
+    x, t_x = _process(rng, lam, end, None)
     return pd.DataFrame({"frequency": x, "recency": t_x, "T": np.full(n, 39.0)})
 
 

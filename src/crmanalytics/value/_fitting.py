@@ -337,10 +337,7 @@ def _fixed_curvature_fit(
     if not res.converged:
         return None
 
-    def penalized_total_grad(lp: Array) -> Array:
-        return value_and_grad(lp)[1] - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
-
-    hess = hessian(penalized_total_grad, res.x)
+    hess = _observed_information(value_and_grad, res.x, total_weight, penalizer)
     at_optimum = NewtonResult(res.x, res.value, res.gradient, -hess / total_weight, 0, True)
     cov = _covariance(hess) if _identified(at_optimum) else None
     if cov is None:
@@ -352,6 +349,17 @@ def _fixed_curvature_fit(
         log_covariance=cov,
         iterations=res.iterations,
     )
+
+
+def _observed_information(
+    value_and_grad: LogLikGrad, at: Array, total_weight: float, penalizer: float
+) -> Array:
+    """Hessian of the penalised total log-likelihood at ``at``, by central differences."""
+
+    def penalized_total_grad(lp: Array) -> Array:
+        return value_and_grad(lp)[1] - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
+
+    return hessian(penalized_total_grad, at)
 
 
 def _identified(res: NewtonResult) -> bool:
@@ -431,10 +439,7 @@ def _fit_lbfgsb(
             f"parameters {np.exp(best.x).round(6).tolist()}). {advice}"
         )
 
-    def penalized_total_grad(lp: Array) -> Array:
-        return value_and_grad(lp)[1] - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
-
-    hess = hessian(penalized_total_grad, best.x)
+    hess = _observed_information(value_and_grad, best.x, total_weight, penalizer)
     cov = _covariance(hess)
     if cov is None:
         raise ConvergenceError(
