@@ -234,3 +234,23 @@ def test_pareto_nbd_subsample_start_reaches_the_lbfgsb_optimum() -> None:
     np.testing.assert_allclose(
         fast.summary()["std_error"].to_numpy(), plain.summary()["std_error"].to_numpy(), rtol=1e-3
     )
+
+
+@given(
+    params=st.tuples(
+        st.floats(0.2, 2.0), st.floats(1.0, 20.0), st.floats(0.3, 3.0), st.floats(1.0, 10.0)
+    ),
+    seed=st.integers(0, 1000),
+)
+@settings(max_examples=10, deadline=None)
+def test_newton_and_lbfgsb_agree_on_simulated_populations(params, seed: int) -> None:
+    rows = _rows(_simulate_bgnbd(1500, seed=seed, params=params))
+    try:
+        newton_fit, lbfgsb_fit = _fit_both(rows)
+    except ConvergenceError:
+        return  # a sample that does not identify the parameters: both paths refuse it
+    # same optimum: equal log-likelihoods, and parameters within their standard errors'
+    # thousandth (the likelihood can be very flat in some directions)
+    assert newton_fit.log_likelihood == pytest.approx(lbfgsb_fit.log_likelihood, abs=1e-6)
+    se = np.sqrt(np.diag(newton_fit.log_covariance))
+    assert np.all(np.abs(newton_fit.log_params - lbfgsb_fit.log_params) <= 1e-3 * se + 1e-6)
