@@ -254,3 +254,19 @@ def test_newton_and_lbfgsb_agree_on_simulated_populations(params, seed: int) -> 
     assert newton_fit.log_likelihood == pytest.approx(lbfgsb_fit.log_likelihood, abs=1e-6)
     se = np.sqrt(np.diag(newton_fit.log_covariance))
     assert np.all(np.abs(newton_fit.log_params - lbfgsb_fit.log_params) <= 1e-3 * se + 1e-6)
+
+
+def test_a_ridge_on_large_data_raises_for_eager_and_lazy_summaries() -> None:
+    # recency uniform over the whole history: no sign of dropout, so a and b run off
+    # together; Newton must not stop somewhere on that ridge (with a subsample start on
+    # 50,000 eager rows it once did, at a = 1e5), the L-BFGS-B checks decide as before
+    import polars as pl
+
+    rng = np.random.default_rng(0)
+    n = 50_000
+    x = rng.integers(1, 5, n).astype(float)
+    T = rng.uniform(20, 40, n)
+    s = pd.DataFrame({"frequency": x, "recency": T * rng.uniform(0, 1, n), "T": T})
+    for summary in (s, pl.from_pandas(s).lazy()):
+        with pytest.raises(ConvergenceError, match="penalizer"):
+            BetaGeoModel().fit(summary)

@@ -365,13 +365,13 @@ def _observed_information(
 def _identified(res: NewtonResult) -> bool:
     """Newton converged where the curvature is clearly positive in every direction.
 
-    A condition number above 1e9 means a ridge (parameters running off together): the
-    fit is left to the L-BFGS-B path and its checks, which then raise as they always did.
+    A condition number above 1e6 means a ridge (parameters running off together): the
+    fit is then left to the L-BFGS-B path and its checks, exactly as before Newton.
     """
     if not res.converged or not np.all(np.isfinite(res.hessian)):
         return False
     eig = np.linalg.eigvalsh(0.5 * (res.hessian + res.hessian.T))
-    return bool(eig[0] > 1e-9 * max(float(eig[-1]), 1e-300))
+    return bool(eig[0] > 1e-6 * max(float(eig[-1]), 1e-300))
 
 
 def _covariance(hess: Array) -> Array | None:
