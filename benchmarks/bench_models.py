@@ -3,12 +3,15 @@
 Simulates N Pareto/NBD customers (default 100,000) observed over whole days and
 expressed in weeks, fits ``crmanalytics.value.ParetoNBDModel`` and
 ``lifetimes.ParetoNBDFitter`` on the same per-customer summary, and prints both times,
-the ratio and the largest parameter difference. Each fit runs in a fresh subprocess
-(imports happen before the clock starts).
+the ratio and the largest parameter difference, and records them in
+``benchmarks/results/results.csv`` (``--no-record`` skips it). Each fit runs in a fresh
+subprocess (imports happen before the clock starts).
 
 lifetimes minimises with Nelder-Mead on every customer row, evaluating its
 hypergeometric terms with ``scipy.special.hyp2f1``; crmanalytics works on the distinct
-``(frequency, recency, T)`` rows with counts, with an analytic gradient (L-BFGS-B).
+``(frequency, recency, T)`` rows with counts, with an analytic gradient (Newton steps
+from a subsample fit above 40,000 rows, else L-BFGS-B). ``bench_kernels.py`` does the
+same with continuous recency, where rows do not repeat.
 
 Usage::
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -27,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _process import purchases
 
 TMP = Path("/tmp/crmanalytics_bench_models")
 TRUTH = (0.55, 10.5, 0.6, 12.0)  # r, alpha, s, beta in weeks (CDNOW-like)
@@ -41,18 +46,7 @@ def simulate_summary(n: int, seed: int = 0) -> pd.DataFrame:
     T = rng.integers(182, 365, size=n).astype(float)
     death = rng.exponential(1.0 / mu)
     end = np.minimum(death, T)
-    x = np.zeros(n)
-    t_x = np.zeros(n)
-    clock = np.zeros(n)
-    active = np.ones(n, dtype=bool)
-    while active.any():
-        idx = np.flatnonzero(active)
-        clock[idx] += rng.exponential(1.0 / lam[idx])
-        past = clock[idx] > end[idx]
-        active[idx[past]] = False
-        buy = idx[~past]
-        x[buy] += 1
-        t_x[buy] = np.floor(clock[buy])
+    x, t_x = purchases(rng, lam, end, whole=True)
     return pd.DataFrame({"frequency": x.astype("int64"), "recency": t_x / 7.0, "T": T / 7.0})
 
 
@@ -85,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--case")
+    parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     if args.case:
         print(json.dumps(run_case(args.case)))
@@ -94,6 +89,7 @@ def main() -> None:
     summary = simulate_summary(args.customers)
     summary.to_parquet(TMP / "summary.parquet")
     distinct = len(summary.drop_duplicates())
+    load = os.getloadavg()[0]
     ours = in_subprocess("ours")
     ref = in_subprocess("lifetimes")
     diff = np.max(np.abs(np.array(ours["params"]) - np.array(ref["params"])))
@@ -104,6 +100,24 @@ def main() -> None:
     print(f"  crmanalytics: {ours['seconds']:8.2f} s  params {np.round(ours['params'], 4)}")
     print(f"  lifetimes   : {ref['seconds']:8.2f} s  params {np.round(ref['params'], 4)}")
     print(f"  speed-up x{ref['seconds'] / ours['seconds']:.1f}; max |param diff| {diff:.2e}")
+    if not args.no_record:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _record import record
+
+        record(
+            "models",
+            "ParetoNBDModel.fit (whole-day recency)",
+            backend="pandas",
+            rows=int(ours["rows"]),
+            unit="customers",
+            seconds=float(ours["seconds"]),
+            peer="lifetimes ParetoNBDFitter",
+            peer_seconds=float(ref["seconds"]),
+            note=(
+                f"{distinct} distinct rows; max |param diff| {diff:.1e}; "
+                f"load average {load:.2f} at start"
+            ),
+        )
 
 
 if __name__ == "__main__":

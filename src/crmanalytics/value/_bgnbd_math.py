@@ -24,15 +24,25 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, logsumexp
+from scipy.special import (
+    betainc,
+    betaln,
+    digamma,
+    expit,
+    gammaln,
+    hyp2f1,
+    logsumexp,
+    polygamma,
+)
 
 __all__ = [
     "Rows",
     "conditional_expected_purchases",
+    "derivatives",
     "gradient",
     "hyp2f1_minus_one",
     "log_likelihood",
@@ -48,6 +58,8 @@ Array = npt.NDArray[np.float64]
 #: Below this z the power series of 2F1 converges in a few dozen terms.
 _SERIES_Z = 0.5
 _SERIES_TERMS = 200
+#: Scratch arrays one likelihood pass needs over the x > 0 rows.
+_WORK_ROWS = 15
 
 
 def _common_log_factor(r: float, alpha: float, a: float, b: float, x: Array) -> Array:
@@ -128,30 +140,71 @@ def gradient(log_params: Array, x: Array, t_x: Array, T: Array, weights: Array) 
 
 @dataclass(frozen=True)
 class Rows:
-    """Rows prepared for repeated likelihood evaluation.
+    """Rows prepared once per fit for repeated likelihood evaluation.
 
-    Frequency, recency and T each take few distinct values in real summaries (whole
-    days), so every term that depends on only one of them is computed on its distinct
-    values and gathered; x-only terms are summed with precomputed weight totals.
+    The rows with no repeat purchase (``x = 0``) only contribute ``-r log(alpha+T)``
+    and are kept apart; terms that depend on ``x`` alone (gamma and digamma functions)
+    are computed on the distinct ``x`` values and summed with their total weights.
     """
 
-    weights: Array
-    ux: Array
-    ix: npt.NDArray[np.intp]
-    ut: Array
-    it: npt.NDArray[np.intp]
-    uT: Array
-    iT: npt.NDArray[np.intp]
+    T0: Array  # T of the x = 0 rows
+    w0: Array
+    x1: Array  # the x > 0 rows
+    t1: Array
+    T1: Array
+    w1: Array
+    ux: Array  # distinct x
     wx: Array  # total weight per distinct x
+    total: float
+    work: Array = field(repr=False, compare=False)  # scratch rows for the x > 0 rows
+    work0: Array = field(repr=False, compare=False)  # scratch rows for the x = 0 rows
 
     @classmethod
     def build(cls, x: Array, t_x: Array, T: Array, weights: Array) -> Rows:
-        """Index the distinct values of each column."""
-        ux, ix = np.unique(x, return_inverse=True)
-        ut, it = np.unique(t_x, return_inverse=True)
-        uT, iT = np.unique(T, return_inverse=True)
-        wx = np.bincount(ix, weights=weights, minlength=ux.size).astype(np.float64)
-        return cls(weights, ux, ix, ut, it, uT, iT, wx)
+        """Split the rows by ``x > 0`` and total the weights of the distinct frequencies."""
+        x, t_x, T, w = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T, weights))
+        repeat = x > 0
+        x1, w1 = x[repeat], w[repeat]
+        w0 = w[~repeat]
+        whole = x1.astype(np.int64)
+        if x1.size and np.array_equal(whole, x1) and int(whole.max()) < 10_000_000:
+            # whole frequencies (as validated): a bincount instead of a sort
+            counts = np.bincount(whole, weights=w1)
+            present = np.flatnonzero(counts)
+            ux1, wx1 = present.astype(np.float64), counts[present]
+        else:
+            ux1, inverse = np.unique(x1, return_inverse=True)
+            wx1 = np.bincount(inverse, weights=w1, minlength=ux1.size)
+        n1 = x1.size
+        return cls(
+            T0=T[~repeat],
+            w0=w0,
+            x1=x1,
+            t1=t_x[repeat],
+            T1=T[repeat],
+            w1=w1,
+            ux=np.concatenate([[0.0], ux1]),
+            wx=np.concatenate([[float(w0.sum())], wx1]).astype(np.float64),
+            total=float(w.sum()),
+            # fresh temporaries of a million rows cost more in page faults than the
+            # arithmetic; the passes write into these instead
+            work=np.empty((_WORK_ROWS, n1)),
+            work0=np.empty((3, w0.size)),
+        )
+
+    def subsample(self, size: int, seed: int = 0) -> Rows | None:
+        """About ``size`` rows drawn at random (same weights), or None if not smaller."""
+        n0, n1 = self.T0.size, self.T1.size
+        if n0 + n1 <= 2 * size:
+            return None
+        rng = np.random.default_rng(seed)
+        keep0 = np.sort(rng.choice(n0, size=min(n0, size * n0 // (n0 + n1)), replace=False))
+        keep1 = np.sort(rng.choice(n1, size=max(1, size * n1 // (n0 + n1)), replace=False))
+        x = np.concatenate([np.zeros(keep0.size), self.x1[keep1]])
+        t_x = np.concatenate([np.zeros(keep0.size), self.t1[keep1]])
+        T = np.concatenate([self.T0[keep0], self.T1[keep1]])
+        w = np.concatenate([self.w0[keep0], self.w1[keep1]])
+        return Rows.build(x, t_x, T, w)
 
 
 def value_and_gradient(
@@ -172,7 +225,7 @@ def value_and_gradient(
 
 
 def value_and_gradient_rows(log_params: Array, rows: Rows) -> tuple[float, Array]:
-    """:func:`value_and_gradient` on prepared :class:`Rows` (the fitting hot path).
+    """:func:`value_and_gradient` on prepared :class:`Rows`.
 
     Examples
     --------
@@ -183,42 +236,180 @@ def value_and_gradient_rows(log_params: Array, rows: Rows) -> tuple[float, Array
     >>> round(value_and_gradient_rows(np.zeros(4), rows)[0], 4)
     -8.4174
     """
-    r, alpha, a, b = np.exp(log_params)
-    ux, w = rows.ux, rows.weights
-    repeat_u = ux > 0
-    bx1_u = np.where(repeat_u, b + ux - 1.0, 1.0)
-    common_u = _common_log_factor(r, alpha, a, b, ux)
-    dead_const_u = np.where(repeat_u, np.log(a) - np.log(bx1_u), -np.inf)
-    log_aT = np.log(alpha + rows.uT)
-    log_at = np.log(alpha + rows.ut)
-    rx = (r + ux)[rows.ix]
-    term_alive = -rx * log_aT[rows.iT]
-    term_dead = dead_const_u[rows.ix] - rx * log_at[rows.it]
-    total = np.logaddexp(term_alive, term_dead)
-    w_dead = np.exp(term_dead - total)
-    w_alive = 1.0 - w_dead
-    ww_alive = w * w_alive
-    ww_dead = w * w_dead
-    value = float(np.dot(rows.wx, common_u) + np.dot(w, total))
+    value, grad, _ = derivatives(log_params, rows, hessian=False)
+    return value, grad
 
-    d_r_u = digamma(r + ux) - digamma(r) + np.log(alpha)
-    d_r = (
-        np.dot(rows.wx, d_r_u)
-        - np.dot(ww_alive, log_aT[rows.iT])
-        - np.dot(ww_dead, log_at[rows.it])
+
+def derivatives(
+    log_params: Array, rows: Rows, *, hessian: bool = True
+) -> tuple[float, Array, Array]:
+    """Weighted log-likelihood, gradient and Hessian w.r.t. the log-parameters, one pass.
+
+    Per row, with ``L_T = log(alpha+T)``, ``L_t = log(alpha+t_x)`` and
+    ``d = log a - log(b+x-1) + (r+x)(L_T - L_t)`` (the log-odds of having dropped out
+    after the last purchase), the log-likelihood is
+    ``c(x) - (r+x) L_T + log(1 + e^d)`` for ``x > 0`` and ``c(0) - r L_T`` for
+    ``x = 0``, where ``c`` is the common factor of Fader, Hardie & Lee (2005). With
+    ``sigma = 1/(1+e^-d)`` the second derivatives are
+    ``c'' - (r+x) L_T'' + sigma d'' + sigma (1-sigma) d' d'^T``, all closed forms; the
+    log-parameter Hessian follows by the chain rule
+    ``H_ij theta_i theta_j + [i = j] g_i theta_i``. Without ``hessian`` the third
+    element is an empty array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._bgnbd_math import Rows, derivatives
+    >>> rows = Rows.build(np.array([0.0, 2.0]), np.array([0.0, 5.0]), np.array([9.0, 9.0]),
+    ...                   np.ones(2))
+    >>> value, grad, hess = derivatives(np.zeros(4), rows)
+    >>> round(value, 4), hess.shape
+    (-8.4174, (4, 4))
+    """
+    theta = np.exp(np.asarray(log_params, dtype=np.float64))
+    r, alpha, a, b = (float(v) for v in theta)
+    ux, wx, W = rows.ux, rows.wx, rows.total
+    # terms of x alone, on the distinct x values
+    common_u = _common_log_factor(r, alpha, a, b, ux)
+    _fill_rows(rows, r, alpha, a, b)
+    w0, w1 = rows.w0, rows.w1
+    _, log0, inv0 = rows.work0
+    rx, log_T, inv_T, inv_t, D, _, _, sp, sigma, u, G, q, rxG, tmp, tmp2 = rows.work
+    np.multiply(w1, rx, out=tmp)  # w (r + x)
+    value = (
+        float(np.dot(wx, common_u))
+        - r * float(np.dot(w0, log0))
+        + float(np.dot(w1, sp))
+        - float(np.dot(tmp, log_T))
     )
-    inv_aT = 1.0 / (alpha + rows.uT)
-    inv_at = 1.0 / (alpha + rows.ut)
-    d_alpha = r / alpha * rows.wx.sum() - np.dot(
-        rx, ww_alive * inv_aT[rows.iT] + ww_dead * inv_at[rows.it]
+    w_rx_inv_T = float(np.dot(tmp, inv_T))
+    np.multiply(inv_T, inv_T, out=tmp2)
+    w_rx_inv_T2 = float(np.dot(tmp, tmp2))
+    np.multiply(w1, sigma, out=u)  # weight of the "dropped out" branch
+    np.subtract(inv_T, inv_t, out=G)  # d (L_T - L_t) / d alpha, <= 0
+    np.multiply(rx, G, out=rxG)
+    sum_u = float(u.sum())
+    u_rxG = float(np.dot(u, rxG))
+    psi_r = digamma(r + ux) - digamma(r)
+    psi_ab = digamma(a + b) - digamma(a + b + ux)
+    psi_b = digamma(b + ux) - digamma(b)
+    g = np.array(
+        [
+            float(np.dot(wx, psi_r))
+            + W * np.log(alpha)
+            - float(np.dot(w0, log0))
+            - float(np.dot(w1, log_T))
+            + float(np.dot(u, D)),
+            r / alpha * W - r * float(np.dot(w0, inv0)) - w_rx_inv_T + u_rxG,
+            float(np.dot(wx, psi_ab)) + sum_u / a,
+            float(np.dot(wx, psi_ab + psi_b)) - float(np.dot(u, q)),
+        ]
     )
-    sum_dead = float(ww_dead.sum())
-    d_a = np.dot(rows.wx, digamma(a + b) - digamma(a + b + ux)) + sum_dead / a
-    d_b = np.dot(
-        rows.wx, digamma(a + b) - digamma(b) - digamma(a + b + ux) + digamma(b + ux)
-    ) - np.dot(ww_dead, (1.0 / bx1_u)[rows.ix])
-    per_param = np.array([d_r, d_alpha, d_a, d_b], dtype=np.float64)
-    return value, np.asarray(per_param * np.array([r, alpha, a, b]), dtype=np.float64)
+    grad = g * theta
+    if not hessian:
+        return value, grad, np.empty((0, 0))
+    return value, grad, _hessian(rows, theta, grad, sum_u, w_rx_inv_T2)
+
+
+def _fill_rows(rows: Rows, r: float, alpha: float, a: float, b: float) -> None:
+    """Fill the scratch rows of one pass.
+
+    Logs and reciprocals of ``alpha+T`` and ``alpha+t_x``, the log-odds ``d``,
+    ``softplus(d)``, ``sigma(d)`` and ``1/(b+x-1)``.
+    """
+    # x = 0 rows: -r log(alpha+T)
+    tmp0, log0, inv0 = rows.work0
+    np.add(rows.T0, alpha, out=tmp0)
+    np.log(tmp0, out=log0)
+    np.divide(1.0, tmp0, out=inv0)
+    # x > 0 rows, every temporary in the scratch rows
+    rx, log_T, inv_T, inv_t, D, d, e, sp, sigma, _, _, q, _, tmp, _ = rows.work
+    np.add(rows.x1, r, out=rx)
+    np.add(rows.T1, alpha, out=tmp)
+    np.log(tmp, out=log_T)
+    np.divide(1.0, tmp, out=inv_T)
+    np.add(rows.t1, alpha, out=tmp)
+    np.log(tmp, out=D)
+    np.divide(1.0, tmp, out=inv_t)
+    np.subtract(log_T, D, out=D)  # L_T - L_t >= 0
+    np.add(rows.x1, b - 1.0, out=q)  # b + x - 1 > 0
+    np.log(q, out=tmp)
+    np.multiply(rx, D, out=d)
+    d -= tmp
+    d += np.log(a)
+    np.divide(1.0, q, out=q)
+    # softplus(d) and sigma(d) from e = exp(-|d|), without overflow
+    np.abs(d, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=sp)
+    np.maximum(d, 0.0, out=tmp)
+    sp += tmp
+    np.negative(d, out=tmp)
+    np.minimum(tmp, 700.0, out=tmp)  # exp(700) is finite; sigma is 0 to double precision
+    np.exp(tmp, out=tmp)
+    tmp += 1.0
+    np.divide(1.0, tmp, out=sigma)
+
+
+def _hessian(rows: Rows, theta: Array, grad: Array, sum_u: float, w_rx_inv_T2: float) -> Array:
+    """The log-parameter Hessian from the scratch rows of a gradient pass.
+
+    ``tmp2`` holds ``1/(alpha+T)^2`` on entry; ``e``, ``sp`` and ``d`` are overwritten.
+    """
+    r, alpha, a, b = (float(v) for v in theta)
+    ux, wx, W = rows.ux, rows.wx, rows.total
+    w0, w1 = rows.w0, rows.w1
+    tmp0, _, inv0 = rows.work0
+    rx, _, inv_T, inv_t, D, d, e, sp, sigma, u, G, q, rxG, tmp, tmp2 = rows.work
+    # second derivatives; v = w sigma (1 - sigma) weighs the outer product d' d'^T
+    v, vD, v_rxG = e, sp, d  # reuse: e, sp and d are no longer needed
+    np.subtract(w1, u, out=v)
+    v *= sigma
+    np.multiply(v, D, out=vD)
+    np.multiply(v, rxG, out=v_rxG)
+    tri_ab = float(np.dot(wx, polygamma(1, a + b) - polygamma(1, a + b + ux)))
+    np.multiply(inv_t, inv_t, out=tmp)
+    tmp -= tmp2  # d^2 (L_T - L_t) / d alpha^2 / -1
+    np.multiply(u, rx, out=tmp2)
+    u_rx_dG = float(np.dot(tmp2, tmp))
+    np.multiply(inv0, inv0, out=tmp0)
+    np.add(u, v, out=tmp)
+    np.multiply(q, q, out=tmp2)
+    h = np.empty((4, 4))
+    h[0, 0] = (
+        float(np.dot(wx, polygamma(1, r + ux))) - W * float(polygamma(1, r)) + float(np.dot(vD, D))
+    )
+    h[0, 1] = (
+        W / alpha
+        - float(np.dot(w0, inv0))
+        - float(np.dot(w1, inv_T))
+        + float(np.dot(u, G))
+        + float(np.dot(vD, rxG))
+    )
+    h[0, 2] = float(vD.sum()) / a
+    h[0, 3] = -float(np.dot(vD, q))
+    h[1, 1] = (
+        -r * W / alpha**2
+        + r * float(np.dot(w0, tmp0))
+        + w_rx_inv_T2
+        + u_rx_dG
+        + float(np.dot(v_rxG, rxG))
+    )
+    h[1, 2] = float(v_rxG.sum()) / a
+    h[1, 3] = -float(np.dot(v_rxG, q))
+    h[2, 2] = tri_ab + (float(v.sum()) - sum_u) / a**2
+    h[2, 3] = tri_ab - float(np.dot(v, q)) / a
+    h[3, 3] = (
+        tri_ab
+        + float(np.dot(wx, polygamma(1, b + ux)))
+        - W * float(polygamma(1, b))
+        + float(np.dot(tmp, tmp2))
+    )
+    for i in range(4):
+        for j in range(i):
+            h[i, j] = h[j, i]
+    return np.asarray(h * np.outer(theta, theta) + np.diag(grad), dtype=np.float64)
 
 
 def _log_odds_dead(params: Array, x: Array, t_x: Array, T: Array) -> Array:

@@ -17,16 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from crmanalytics._frames import TimeUnit, renamed
+from crmanalytics._frames import TimeUnit, collect, renamed
+from crmanalytics.errors import ConvergenceError, Problem, SchemaError
 from crmanalytics.value._base import ModelBase, summary_time_unit
 from crmanalytics.value._fitting import fit_log_params
-from crmanalytics.value._inputs import distinct_rows
+from crmanalytics.value._inputs import Columns, distinct_rows, read_summary, summary_frame
 from crmanalytics.value._with_covariates import PurchaseCovariateMixin, covariate_names
 
-__all__ = ["ContinuousPurchaseModel", "check_horizon", "summary_input"]
+__all__ = ["ContinuousPurchaseModel", "check_horizon", "fit_rows", "summary_input"]
 
 Array = npt.NDArray[np.float64]
 _BTYD = ["frequency", "recency", "T"]
@@ -46,12 +48,55 @@ def summary_input(
     return frame if columns else summary
 
 
+def fit_rows(
+    summary: Any, weights: str | None, *, columns: Mapping[str, str] | None, purpose: str
+) -> Columns:
+    """``frequency``, ``recency``, ``T`` and ``_weight`` (customers per row) for a fit, checked.
+
+    An eager summary (pandas, Polars, PyArrow) gives its rows as they are: grouping a
+    million rows costs several likelihood passes of the BG/NBD kernel and saves nothing
+    when recency is continuous. A lazy one (Polars lazy, DuckDB, PySpark) is reduced to
+    its distinct rows with counts inside the engine, and only those are collected.
+    """
+    needs = [*_BTYD, *([weights] if weights is not None else [])]
+    frame = summary_frame(summary, needs, columns=columns, purpose=purpose)
+    if not isinstance(frame, nw.DataFrame):
+        return distinct_rows(frame, weights, purpose=purpose)
+    cols = read_summary(frame, _BTYD, purpose=purpose)
+    if weights is None:
+        cols["_weight"] = np.ones(cols["T"].size)
+        return cols
+    w = collect(frame.select(weights))[weights].to_numpy().astype(np.float64)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise SchemaError(
+            "customer summary",
+            [Problem(weights, "weights must be finite and >= 0", 0, fix="repair the weights")],
+        )
+    cols["_weight"] = w
+    return cols
+
+
 def check_horizon(t: float, what: str = "the summary's time unit") -> float:
     """A horizon as a finite float >= 0, else ValueError."""
     value = float(t)
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"t must be a finite number >= 0 (in {what}), got {t!r}")
     return value
+
+
+#: Rows of the random subsample whose fit starts the fit on larger data.
+_SUBSAMPLE = 20_000
+
+
+def _subsample(n: int, size: int, seed: int = 0) -> npt.NDArray[np.intp] | None:
+    """Sorted random row positions (order kept), or None when ``n`` is not much larger."""
+    if n <= 2 * size:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def _as_float(out: tuple[Any, Any]) -> tuple[float, Array]:
+    return float(out[0]), np.asarray(out[1], np.float64)
 
 
 class ContinuousPurchaseModel(PurchaseCovariateMixin, ModelBase):
@@ -148,18 +193,40 @@ class ContinuousPurchaseModel(PurchaseCovariateMixin, ModelBase):
         kernel = self._kernel
 
         def value_and_grad(lp: Array) -> tuple[float, Array]:
-            value, grad = kernel.value_and_gradient(lp, x, t_x, T, w)
-            return float(value), np.asarray(grad, np.float64)
+            return _as_float(kernel.value_and_gradient(lp, x, t_x, T, w))
 
         mean_x = max(float(np.dot(w, x)) / total, 1e-3)
         mean_t = max(float(np.dot(w, T)) / total, 1e-3)
+        starts = self._starts(mean_x, mean_t)
+        curvature: Array | None = None
+        sample = _subsample(x.size, _SUBSAMPLE)
+        if sample is not None:
+            # the optimum and curvature of a random subsample: Newton steps on the
+            # full data then take a few passes instead of dozens of L-BFGS-B ones
+            xs, ts, Ts, ws = x[sample], t_x[sample], T[sample], w[sample]
+            try:
+                pre = fit_log_params(
+                    lambda lp: _as_float(kernel.value_and_gradient(lp, xs, ts, Ts, ws)),
+                    starts,
+                    total_weight=float(ws.sum()),
+                    penalizer=self.penalizer,
+                    model=self.model_name,
+                    advice=self._advice,
+                )
+                starts = [pre.log_params, *starts]
+                curvature = np.asarray(np.linalg.inv(pre.log_covariance), np.float64) / float(
+                    ws.sum()
+                )
+            except (ConvergenceError, np.linalg.LinAlgError):
+                pass
         result = fit_log_params(
             value_and_grad,
-            self._starts(mean_x, mean_t),
+            starts,
             total_weight=total,
             penalizer=self.penalizer,
             model=self.model_name,
             advice=self._advice,
+            curvature=curvature,
         )
         purchase = covariate_names(purchase_covariates, "purchase_covariates")
         dropout = covariate_names(dropout_covariates, "dropout_covariates")

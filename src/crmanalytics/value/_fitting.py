@@ -3,28 +3,49 @@
 The models hand over a per-row log-likelihood and its analytic gradient with respect
 to the log-parameters. The objective is the weighted mean negative log-likelihood
 plus ``penalizer * sum(params**2)`` (lifetimes' convention, so fits compare one to
-one). Standard errors come from the observed information: a central-difference
-Jacobian of the analytic gradient of the *total* log-likelihood, in log space, turned
-into parameter space by the delta method.
+one). Standard errors come from the observed information in log space, turned into
+parameter space by the delta method.
+
+A model that also gives the analytic Hessian (``value_grad_hess``) is fitted by
+Newton's method with a backtracking line search (the Hessian shifted to be positive
+definite where it is not), usually from the optimum of a random subsample
+(:func:`subsample_start`): a handful of passes over the data instead of dozens, and
+the observed information comes from that Hessian. L-BFGS-B stays the fallback: when
+Newton does not converge from any start, the L-BFGS-B path runs as before, with the
+same :class:`~crmanalytics.errors.ConvergenceError`. Without a Hessian, the observed
+information is a central-difference Jacobian of the analytic gradient.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
 from crmanalytics.errors import ConvergenceError
 
-__all__ = ["FitResult", "fit_log_params", "hessian", "summary_frame"]
+__all__ = [
+    "FitResult",
+    "NewtonResult",
+    "fit_log_params",
+    "hessian",
+    "newton",
+    "one_blas_thread",
+    "subsample_start",
+    "summary_frame",
+]
 
 Array = npt.NDArray[np.float64]
 #: Weighted total log-likelihood and its gradient w.r.t. the log-parameters.
 LogLikGrad = Callable[[Array], tuple[float, Array]]
+#: Weighted total log-likelihood, its gradient and Hessian w.r.t. the log-parameters.
+LogLikGradHess = Callable[[Array], tuple[float, Array, Array]]
 
 _Z95 = 1.959963984540054
 _LOG_BOUND = 30.0
@@ -53,6 +74,179 @@ def hessian(grad: Callable[[Array], Array], at: Array) -> Array:
     return np.asarray(0.5 * (hess + hess.T), dtype=np.float64)
 
 
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread.
+
+    The passes take dot products of a million rows, a fraction of a millisecond each;
+    a multi-threaded BLAS on a busy machine spends ten times that waking its threads.
+    """
+    global _CONTROLLER  # noqa: PLW0603 - one scan of the loaded libraries per process
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    with _CONTROLLER.limit(limits=1, user_api="blas"):
+        yield
+
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+@dataclass(frozen=True)
+class NewtonResult:
+    """Where Newton's method stopped, with the objective's value, gradient and Hessian there.
+
+    The objective is the mean penalised negative log-likelihood (see
+    :func:`fit_log_params`); ``converged`` says whether its gradient is below the
+    tolerance, inside the parameter bounds.
+    """
+
+    x: Array
+    value: float
+    gradient: Array
+    hessian: Array
+    iterations: int
+    converged: bool
+
+
+def newton(
+    value_grad_hess: LogLikGradHess,
+    start: Array,
+    *,
+    total_weight: float,
+    penalizer: float,
+    gtol: float = 1e-9,
+    max_iter: int = 100,
+    quasi: bool = False,
+) -> NewtonResult:
+    """Minimise the mean penalised negative log-likelihood by damped Newton steps.
+
+    Each step solves with the Hessian, its eigenvalues raised to at least 1e-8 of the
+    largest where it is not positive definite (then the step still goes downhill),
+    and halves the step until the objective decreases enough (Armijo). It stops when
+    the largest gradient component is below ``gtol``, when no step decreases the
+    objective any more (rounding level; ``converged`` then asks the gradient to be
+    below 1e-6), when a parameter reaches ``exp(+-30)``, or after ``max_iter`` steps.
+    A step whose predicted decrease is below the objective's rounding (1e-15 of its
+    size) is not taken: the gradient is then at its rounding level.
+
+    With ``quasi``, only the first Hessian is used (an approximation, e.g. from a fit on
+    a subsample) and each accepted step updates it by the BFGS formula, so the
+    steps become Newton steps without second derivatives.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._fitting import newton
+    >>> def quadratic(lp):  # log-likelihood -(lp - 1)^2 summed, for 10 customers
+    ...     return -10 * float(np.sum((lp - 1) ** 2)), -20 * (lp - 1), -20 * np.eye(2)
+    >>> res = newton(quadratic, np.zeros(2), total_weight=10.0, penalizer=0.0)
+    >>> res.converged, res.x.round(6).tolist()
+    (True, [1.0, 1.0])
+    """
+
+    def objective(lp: Array) -> tuple[float, Array, Array]:
+        loglik, grad, hess = value_grad_hess(lp)
+        pen = penalizer * np.exp(2.0 * lp)
+        value = -loglik / total_weight + float(np.sum(pen))
+        gradient = -grad / total_weight + 2.0 * pen
+        curvature = -hess / total_weight + np.diag(4.0 * pen)
+        return value, gradient, curvature
+
+    x = np.asarray(start, dtype=np.float64).copy()
+    value, grad, hess = objective(x)
+    iterations = 0
+    while np.isfinite(value) and iterations < max_iter:
+        if float(np.max(np.abs(grad))) <= gtol:
+            return NewtonResult(x, value, grad, hess, iterations, True)
+        eigval, eigvec = np.linalg.eigh(0.5 * (hess + hess.T))
+        if not np.all(np.isfinite(eigval)):
+            break
+        floor = 1e-8 * max(float(np.max(np.abs(eigval))), 1e-12)
+        step = -eigvec @ ((eigvec.T @ grad) / np.maximum(np.abs(eigval), floor))
+        longest = float(np.max(np.abs(step)))
+        if longest > 5.0:  # at most a factor e^5 in any parameter per step
+            step *= 5.0 / longest
+        slope = float(grad @ step)
+        if -slope <= 1e-15 * max(1.0, abs(value)):
+            small = float(np.max(np.abs(grad))) <= 1e-6
+            return NewtonResult(x, value, grad, hess, iterations, small)
+        accepted = False
+        factor = 1.0
+        for _ in range(40):
+            trial = np.clip(x + factor * step, -_LOG_BOUND, _LOG_BOUND)
+            t_value, t_grad, t_hess = objective(trial)
+            if np.isfinite(t_value) and (
+                t_value <= value + 1e-4 * factor * slope
+                # near the optimum the decrease is below the sum's rounding: then a
+                # smaller gradient and no visible increase decide
+                or (
+                    t_value <= value + 1e-13 * max(1.0, abs(value))
+                    and float(np.max(np.abs(t_grad))) < float(np.max(np.abs(grad)))
+                )
+            ):
+                accepted = True
+                break
+            factor *= 0.5
+        if not accepted:
+            # no decrease left: the optimum to rounding, or a dead end
+            small = float(np.max(np.abs(grad))) <= 1e-6
+            return NewtonResult(x, value, grad, hess, iterations, small and np.isfinite(value))
+        if quasi:
+            t_hess = _bfgs_update(hess, trial - x, t_grad - grad)
+        x, value, grad, hess = trial, t_value, t_grad, t_hess
+        iterations += 1
+        if np.any(np.abs(x) >= _LOG_BOUND - 1e-6):
+            break
+    inside = bool(np.all(np.abs(x) < _LOG_BOUND - 1e-6))
+    ok = bool(np.isfinite(value) and inside and float(np.max(np.abs(grad))) <= gtol)
+    return NewtonResult(x, value, grad, hess, iterations, ok)
+
+
+def _bfgs_update(hess: Array, s: Array, y: Array) -> Array:
+    """BFGS update of a Hessian approximation: the step ``s`` changed the gradient by ``y``."""
+    ys = float(y @ s)
+    hs = hess @ s
+    shs = float(s @ hs)
+    if ys <= 1e-12 * float(np.linalg.norm(y) * np.linalg.norm(s)) or shs <= 0:
+        return hess  # no curvature information (or not positive): keep the old one
+    return np.asarray(hess - np.outer(hs, hs) / shs + np.outer(y, y) / ys, dtype=np.float64)
+
+
+def subsample_start(
+    value_grad_hess: LogLikGradHess | None,
+    total_weight: float,
+    starts: Sequence[Array],
+    *,
+    penalizer: float,
+) -> list[Array]:
+    """The starts, led by the Newton optimum on a subsample when it converges.
+
+    ``value_grad_hess`` is the log-likelihood of a random subsample (None when the data
+    are small) whose weights sum to ``total_weight``; on a large sample its optimum is
+    within sampling error of the full one, so Newton on the full data then needs two
+    or three passes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._fitting import subsample_start
+    >>> def quadratic(lp):
+    ...     return -float(np.sum((lp - 1) ** 2)), -2 * (lp - 1), -2 * np.eye(2)
+    >>> [s.round(6).tolist() for s in subsample_start(quadratic, 1.0, [np.zeros(2)],
+    ...                                                penalizer=0.0)]
+    [[1.0, 1.0], [0.0, 0.0]]
+    """
+    if value_grad_hess is None:
+        return list(starts)
+    for start in starts:
+        res = newton(
+            value_grad_hess, start, total_weight=total_weight, penalizer=penalizer, gtol=1e-6
+        )
+        if res.converged:
+            return [res.x, *starts]
+    return list(starts)
+
+
 def fit_log_params(
     value_and_grad: LogLikGrad,
     starts: Sequence[Array],
@@ -61,11 +255,19 @@ def fit_log_params(
     penalizer: float,
     model: str,
     advice: str,
+    value_grad_hess: LogLikGradHess | None = None,
+    curvature: Array | None = None,
 ) -> FitResult:
-    """Maximise a log-likelihood over log-parameters with L-BFGS-B.
+    """Maximise a log-likelihood over log-parameters (Newton, else L-BFGS-B).
 
     ``value_and_grad(log_params)`` returns the weighted total log-likelihood and its
-    gradient. The starts are tried in order until one converges.
+    gradient. With ``value_grad_hess`` (the same plus the Hessian), Newton's method
+    (:func:`newton`) runs from each start in turn and the first that converges to a
+    point with a positive definite observed information is the fit. Without it, a
+    ``curvature`` (an approximation of the mean objective's Hessian, e.g. from a fit on
+    a subsample) drives Newton steps from the first start, with the observed
+    information then taken by differences. Otherwise, or when Newton fails,
+    L-BFGS-B tries the starts in order until one converges.
 
     Raises
     ------
@@ -76,6 +278,126 @@ def fit_log_params(
     """
     if penalizer < 0 or not np.isfinite(penalizer):
         raise ValueError(f"penalizer must be a finite number >= 0, got {penalizer}")
+    with one_blas_thread():
+        if value_grad_hess is not None:
+            for start in starts:
+                res = newton(value_grad_hess, start, total_weight=total_weight, penalizer=penalizer)
+                cov = _covariance(-total_weight * res.hessian) if _identified(res) else None
+                if cov is not None:
+                    penalty = penalizer * float(np.sum(np.exp(2.0 * res.x)))
+                    return FitResult(
+                        log_params=res.x,
+                        log_likelihood=-total_weight * (res.value - penalty),
+                        log_covariance=cov,
+                        iterations=res.iterations,
+                    )
+        if value_grad_hess is None and curvature is not None and len(starts):
+            fixed = _fixed_curvature_fit(
+                value_and_grad,
+                starts[0],
+                curvature,
+                total_weight=total_weight,
+                penalizer=penalizer,
+            )
+            if fixed is not None:
+                return fixed
+        return _fit_lbfgsb(
+            value_and_grad,
+            starts,
+            total_weight=total_weight,
+            penalizer=penalizer,
+            model=model,
+            advice=advice,
+        )
+
+
+def _fixed_curvature_fit(
+    value_and_grad: LogLikGrad,
+    start: Array,
+    curvature: Array,
+    *,
+    total_weight: float,
+    penalizer: float,
+) -> FitResult | None:
+    """Quasi-Newton steps from an approximate Hessian; None when they do not converge.
+
+    The approximation (e.g. a subsample's observed information) is updated by BFGS
+    along the way; the observed information at the optimum is then the
+    central-difference Jacobian of the analytic gradient, as on the L-BFGS-B path.
+    """
+    # newton adds the penalty's curvature to this again: an approximation either way,
+    # and only the first one is used (quasi=True)
+    fixed = -total_weight * np.asarray(curvature, dtype=np.float64)
+
+    def with_fixed(lp: Array) -> tuple[float, Array, Array]:
+        value, grad = value_and_grad(lp)
+        return value, grad, fixed
+
+    res = newton(with_fixed, start, total_weight=total_weight, penalizer=penalizer, quasi=True)
+    if not res.converged:
+        return None
+
+    hess = _observed_information(value_and_grad, res.x, total_weight, penalizer)
+    at_optimum = NewtonResult(res.x, res.value, res.gradient, -hess / total_weight, 0, True)
+    cov = _covariance(hess) if _identified(at_optimum) else None
+    if cov is None:
+        return None
+    penalty = penalizer * float(np.sum(np.exp(2.0 * res.x)))
+    return FitResult(
+        log_params=res.x,
+        log_likelihood=-total_weight * (res.value - penalty),
+        log_covariance=cov,
+        iterations=res.iterations,
+    )
+
+
+def _observed_information(
+    value_and_grad: LogLikGrad, at: Array, total_weight: float, penalizer: float
+) -> Array:
+    """Hessian of the penalised total log-likelihood at ``at``, by central differences."""
+
+    def penalized_total_grad(lp: Array) -> Array:
+        return value_and_grad(lp)[1] - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
+
+    return hessian(penalized_total_grad, at)
+
+
+def _identified(res: NewtonResult) -> bool:
+    """Newton converged where the curvature is clearly positive in every direction.
+
+    A condition number above 1e6 means a ridge (parameters running off together): the
+    fit is then left to the L-BFGS-B path and its checks, exactly as before Newton.
+    """
+    if not res.converged or not np.all(np.isfinite(res.hessian)):
+        return False
+    eig = np.linalg.eigvalsh(0.5 * (res.hessian + res.hessian.T))
+    return bool(eig[0] > 1e-6 * max(float(eig[-1]), 1e-300))
+
+
+def _covariance(hess: Array) -> Array | None:
+    """``inv(-hess)`` when ``-hess`` is positive definite and finite, else None."""
+    if not np.all(np.isfinite(hess)):
+        return None
+    sym = 0.5 * (hess + hess.T)
+    if np.any(np.linalg.eigvalsh(-sym) <= 0):
+        return None
+    try:
+        cov = np.linalg.inv(-sym)
+    except np.linalg.LinAlgError:
+        return None
+    return np.asarray(cov, dtype=np.float64) if np.all(np.isfinite(cov)) else None
+
+
+def _fit_lbfgsb(
+    value_and_grad: LogLikGrad,
+    starts: Sequence[Array],
+    *,
+    total_weight: float,
+    penalizer: float,
+    model: str,
+    advice: str,
+) -> FitResult:
+    """The L-BFGS-B path of :func:`fit_log_params` (observed information by differences)."""
 
     def objective(lp: Array) -> tuple[float, Array]:
         params = np.exp(lp)
@@ -117,15 +439,9 @@ def fit_log_params(
             f"parameters {np.exp(best.x).round(6).tolist()}). {advice}"
         )
 
-    def penalized_total_grad(lp: Array) -> Array:
-        return value_and_grad(lp)[1] - total_weight * 2.0 * penalizer * np.exp(lp) ** 2
-
-    hess = hessian(penalized_total_grad, best.x)
-    try:
-        cov = np.linalg.inv(-hess)
-    except np.linalg.LinAlgError:
-        cov = np.full_like(hess, np.nan)
-    if not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(-hess) <= 0):
+    hess = _observed_information(value_and_grad, best.x, total_weight, penalizer)
+    cov = _covariance(hess)
+    if cov is None:
         raise ConvergenceError(
             f"{model} fit stopped at parameters {np.exp(best.x).round(6).tolist()} where the "
             "log-likelihood is flat in some direction: the data do not identify all "

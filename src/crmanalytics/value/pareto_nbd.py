@@ -69,8 +69,12 @@ class ParetoNBDModel(ContinuousPurchaseModel):
     NaN or infinite values there). Here it is rewritten with Euler's transformation as
     ``2F1(1, m; m+n; z)``, a mean of ``1/(1-zV)`` over a beta variable: a sum of
     positive terms that stays between 1 and ``1/(1-z)``, whatever the frequency. The
-    same series gives the analytic gradient, so the fit runs L-BFGS-B on the distinct
-    ``(frequency, recency, T)`` rows with their counts. The tests check the
+    same series gives the analytic gradient; the fit runs on the distinct
+    ``(frequency, recency, T)`` rows with their counts, sorted by frequency, so that
+    within each frequency the series is one polynomial in ``z`` (Horner's rule for the
+    function and its three derivatives together). Above 40,000 rows it starts from the
+    fit of a 20,000-row random subsample and takes Newton steps with that fit's
+    curvature (a few passes), else L-BFGS-B. The tests check the
     log-likelihood against mpmath at 150 digits for frequency and T up to 10,000.
     The series needs about ``40 / (1 - z)`` terms with ``z = |alpha - beta| /
     (max(alpha, beta) + t)``; only when ``min(alpha, beta) / max(alpha, beta)`` is
