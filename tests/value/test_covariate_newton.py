@@ -20,7 +20,7 @@ from crmanalytics.value._covariates import (
     bgnbd_row_params,
     fit_with_covariates,
 )
-from crmanalytics.value._newton import newton_maximise
+from crmanalytics.value._fitting import newton
 
 from .test_covariates import simulate_bgnbd
 
@@ -117,18 +117,23 @@ def test_newton_with_fixed_entries_keeps_them():
     second = bgnbd_second_order(x, t_x, T, w, z_purchase=z, z_dropout=z)
     start = np.concatenate([np.log([1.0, 5.0, 1.0, 3.0]), [0.0, 0.25, 0.0, 0.0]])
     free = np.array([True] * 4 + [True, False, True, True])
-    fit = newton_maximise(
-        second, start, free=free, n_params=4, total_weight=float(w.sum()), penalizer=0.0
+    common = {"n_params": 4, "total_weight": float(w.sum()), "model": "BG/NBD", "advice": ""}
+    fit = fit_with_covariates(
+        _first_order(second), start, penalizer=0.0, free=free, second=second, **common
     )
-    assert fit is not None
     assert fit.theta[5] == 0.25
+    assert np.all(fit.covariance[5] == 0)
+    reference = fit_with_covariates(_first_order(second), start, penalizer=0.0, free=free, **common)
+    assert np.allclose(fit.theta, reference.theta, atol=2e-5)
 
 
-def test_newton_gives_up_on_an_unbounded_likelihood():
-    def linear(theta, order):  # log-likelihood grows without bound
-        return float(theta.sum()), np.ones(theta.size), np.zeros((theta.size, theta.size))
+def test_the_penalty_leaves_coefficients_out():
+    """Only the population log-parameters are penalised, as in the L-BFGS-B path."""
 
-    result = newton_maximise(
-        linear, np.zeros(2), free=np.ones(2, bool), n_params=0, total_weight=1.0, penalizer=0.0
-    )
-    assert result is None
+    def flat(theta):  # a log-likelihood that does not depend on theta
+        return 0.0, np.zeros(theta.size), np.zeros((theta.size, theta.size))
+
+    res = newton(flat, np.array([0.5, 0.7]), total_weight=1.0, penalizer=1.0,
+                 penalized=np.array([True, False]))  # fmt: skip
+    assert res.x[1] == 0.7  # no pull on the coefficient
+    assert res.x[0] < -5  # the penalty drives the parameter down

@@ -25,17 +25,19 @@ six polygamma evaluations per row. When frequencies are large (their sum above
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, gammaln, polygamma
 
-from crmanalytics.value._newton import SecondOrder
-
-__all__ = ["bgnbd_second_order"]
+__all__ = ["SecondOrder", "bgnbd_second_order"]
 
 Array = npt.NDArray[np.float64]
+#: ``theta, order -> (total log-likelihood, gradient, Hessian)``; ``order=0`` skips the
+#: derivatives (both returned empty), ``order=1`` the Hessian.
+SecondOrder = Callable[[Array, int], tuple[float, Array, Array]]
 
 # per-row Hessian entries, in the order the kernel returns them
 _PAIRS = ((0, 0), (0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 3))
@@ -185,19 +187,21 @@ def _assemble(rows: _Rows, hess_rows: list[Array], size: int) -> Array:
     k_p = rows.z_p.shape[1]
     gp = slice(4, 4 + k_p)
     gd = slice(4 + k_p, size)
-    h = dict(zip(_PAIRS, hess_rows, strict=True))
-    full = {**h, **{(j, i): value for (i, j), value in h.items()}}
-    w = rows.w
+    weighted = np.vstack(hess_rows)  # 10 x n, in the order of _PAIRS
+    weighted *= rows.w
+    at = {pair: k for k, pair in enumerate(_PAIRS)}
+    at.update({(j, i): k for (i, j), k in list(at.items())})
+    sums = weighted.sum(axis=1)
     hess = np.zeros((size, size))
-    hess[:4, :4] = [[float(w @ full[i, j]) for j in range(4)] for i in range(4)]
+    hess[:4, :4] = [[sums[at[i, j]] for j in range(4)] for i in range(4)]
     # d(log alpha_i) = -z_p d(gamma_p); d(log a_i) = d(log b_i) = z_d d(gamma_d)
-    by_kappa = np.column_stack([full[i, 1] for i in range(4)]) * w[:, None]
-    by_life = np.column_stack([full[i, 2] + full[i, 3] for i in range(4)]) * w[:, None]
-    hess[:4, gp] = -(by_kappa.T @ rows.z_p)
-    hess[:4, gd] = by_life.T @ rows.z_d
-    hess[gp, gp] = rows.z_p.T @ (by_kappa[:, 1:2] * rows.z_p)
-    hess[gp, gd] = -(rows.z_p.T @ (by_life[:, 1:2] * rows.z_d))
-    hess[gd, gd] = rows.z_d.T @ ((by_life[:, 2] + by_life[:, 3])[:, None] * rows.z_d)
+    by_kappa = weighted[[at[i, 1] for i in range(4)]]  # 4 x n
+    by_life = weighted[[at[i, 2] for i in range(4)]] + weighted[[at[i, 3] for i in range(4)]]
+    hess[:4, gp] = -(by_kappa @ rows.z_p)
+    hess[:4, gd] = by_life @ rows.z_d
+    hess[gp, gp] = rows.z_p.T @ (by_kappa[1][:, None] * rows.z_p)
+    hess[gp, gd] = -(rows.z_p.T @ (by_life[1][:, None] * rows.z_d))
+    hess[gd, gd] = rows.z_d.T @ ((by_life[2] + by_life[3])[:, None] * rows.z_d)
     hess[4:, :4] = hess[:4, 4:].T
     hess[gd, gp] = hess[gp, gd].T
     return hess

@@ -32,9 +32,8 @@ from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
 from crmanalytics.errors import ConvergenceError, Problem, SchemaError
-from crmanalytics.value._bgnbd_second_order import bgnbd_second_order
-from crmanalytics.value._fitting import hessian
-from crmanalytics.value._newton import SecondOrder, newton_maximise
+from crmanalytics.value._bgnbd_second_order import SecondOrder, bgnbd_second_order
+from crmanalytics.value._fitting import NewtonResult, hessian, newton, one_blas_thread
 
 __all__ = [
     "PURCHASE_OBJECTIVES",
@@ -311,6 +310,25 @@ def fit_with_covariates(
     start = np.asarray(start, dtype=np.float64)
     mask = np.ones(start.size, dtype=bool) if free is None else np.asarray(free, dtype=bool)
 
+    with one_blas_thread():
+        return _fit_with_covariates(
+            objective, start, mask, n_params=n_params, total_weight=total_weight,
+            penalizer=penalizer, model=model, advice=advice, second=second,
+        )  # fmt: skip
+
+
+def _fit_with_covariates(
+    objective: Objective,
+    start: Array,
+    mask: npt.NDArray[np.bool_],
+    *,
+    n_params: int,
+    total_weight: float,
+    penalizer: float,
+    model: str,
+    advice: str,
+    second: SecondOrder | None,
+) -> CovariateFit:
     def full(sub: Array) -> Array:
         theta = start.copy()
         theta[mask] = sub
@@ -327,19 +345,16 @@ def fit_with_covariates(
             return float("inf"), np.zeros(int(mask.sum()))
         return value, gradient[mask]
 
-    newton = None
-    if second is not None:
-        newton = newton_maximise(
-            second,
-            start,
-            free=mask,
-            n_params=n_params,
-            total_weight=total_weight,
-            penalizer=penalizer,
+    stepped = (
+        None
+        if second is None
+        else _newton_fit(
+            second, start, mask, n_params=n_params, total_weight=total_weight, penalizer=penalizer
         )
-    if newton is not None:
-        theta, iterations, message = newton.theta, newton.iterations, "Newton"
-        value, grad_norm = -newton.log_likelihood / total_weight, 0.0  # checked by Newton
+    )
+    if stepped is not None:
+        theta, iterations, message = full(stepped.x), stepped.iterations, "Newton"
+        value, grad_norm = stepped.value, float(np.max(np.abs(stepped.gradient)))
     else:
         theta, iterations, message = _lbfgs(scaled, full, start, mask, n_params)
         value, gradient = scaled(theta[mask])
@@ -351,8 +366,8 @@ def fit_with_covariates(
             f"{model} fit with covariates did not converge ({message}; largest gradient "
             f"{grad_norm:.2g}). {advice}"
         )
-    if newton is not None:
-        hess = newton.hessian[np.ix_(mask, mask)]
+    if stepped is not None:
+        hess = -total_weight * stepped.hessian  # of the penalised total log-likelihood
     else:
         hess = hessian(
             lambda part: _penalized_grad(objective, full(part), n_params, total_weight, penalizer)[
@@ -378,12 +393,34 @@ def fit_with_covariates(
     return CovariateFit(
         theta=theta,
         n_params=n_params,
-        log_likelihood=(
-            newton.log_likelihood if newton is not None else float(objective(theta)[0])
-        ),
+        log_likelihood=float(objective(theta)[0]),
         covariance=covariance,
         iterations=int(iterations),
     )
+
+
+def _newton_fit(
+    second: SecondOrder,
+    start: Array,
+    mask: npt.NDArray[np.bool_],
+    *,
+    n_params: int,
+    total_weight: float,
+    penalizer: float,
+) -> NewtonResult | None:
+    """Damped Newton steps on the free entries; ``None`` when they do not converge."""
+
+    def on_free(sub: Array) -> tuple[float, Array, Array]:
+        theta = start.copy()
+        theta[mask] = sub
+        value, grad, hess = second(theta, 2)
+        return value, grad[mask], hess[np.ix_(mask, mask)]
+
+    penalized = (np.arange(start.size) < n_params)[mask]
+    result = newton(
+        on_free, start[mask], total_weight=total_weight, penalizer=penalizer, penalized=penalized
+    )
+    return result if result.converged else None
 
 
 def _lbfgs(

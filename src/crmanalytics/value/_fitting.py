@@ -117,6 +117,7 @@ def newton(
     gtol: float = 1e-9,
     max_iter: int = 100,
     quasi: bool = False,
+    penalized: npt.NDArray[np.bool_] | None = None,
 ) -> NewtonResult:
     """Minimise the mean penalised negative log-likelihood by damped Newton steps.
 
@@ -128,6 +129,9 @@ def newton(
     below 1e-6), when a parameter reaches ``exp(+-30)``, or after ``max_iter`` steps.
     A step whose predicted decrease is below the objective's rounding (1e-15 of its
     size) is not taken: the gradient is then at its rounding level.
+
+    ``penalized`` marks the entries that are log-parameters under the penalty (all of
+    them by default; a covariate fit leaves its coefficients out).
 
     With ``quasi``, only the first Hessian is used (an approximation, e.g. from a fit on
     a subsample) and each accepted step updates it by the BFGS formula, so the
@@ -143,10 +147,11 @@ def newton(
     >>> res.converged, res.x.round(6).tolist()
     (True, [1.0, 1.0])
     """
+    on = np.ones(len(start), dtype=bool) if penalized is None else penalized
 
     def objective(lp: Array) -> tuple[float, Array, Array]:
         loglik, grad, hess = value_grad_hess(lp)
-        pen = penalizer * np.exp(2.0 * lp)
+        pen = np.where(on, penalizer * np.exp(2.0 * np.where(on, lp, 0.0)), 0.0)
         value = -loglik / total_weight + float(np.sum(pen))
         gradient = -grad / total_weight + 2.0 * pen
         curvature = -hess / total_weight + np.diag(4.0 * pen)
