@@ -65,8 +65,12 @@ def daily_occasions(frame: AnyFrame) -> AnyFrame:
     )
 
 
-def last_day(daily: AnyFrame, purpose: str) -> int:
-    """The last purchase day of :func:`daily_occasions`; a SchemaError when there is none.
+def last_day(frame: AnyFrame, purpose: str) -> int:
+    """The last purchase day, as an epoch day; a SchemaError when there is none.
+
+    ``frame`` is either :func:`daily_occasions` (its ``_day`` column) or canonical
+    transactions, whose latest ``timestamp`` is read with one cheap aggregation (no
+    group-by, so engines reading Parquet need only that column).
 
     Examples
     --------
@@ -75,8 +79,17 @@ def last_day(daily: AnyFrame, purpose: str) -> int:
     >>> from crmanalytics.value.summary import last_day
     >>> last_day(nw.from_native(pd.DataFrame({"_day": [3, 9]})), "customer_summary")
     9
+    >>> tx = nw.from_native(pd.DataFrame({"timestamp": pd.to_datetime(["1970-01-02 23:00"])}))
+    >>> last_day(tx, "customer_summary")
+    1
     """
-    value = collect(daily.select(nw.col("_day").max())).item(0, 0)
+    if "_day" in frame.collect_schema().names():
+        value = collect(frame.select(nw.col("_day").max())).item(0, 0)
+    else:
+        latest = collect(frame.select(nw.col("timestamp").max()))
+        value = None
+        if latest.item(0, 0) is not None and not pd.isna(latest.item(0, 0)):
+            value = latest.select(epoch_day("timestamp", latest)).item(0, 0)
     if value is None or pd.isna(value):
         raise SchemaError(
             "transactions",
@@ -103,6 +116,49 @@ def _first_day_excluded_count(daily: AnyFrame, end: int) -> int:
         .select(nw.len())
     )
     return int(collect(late).item(0, 0))
+
+
+def _occasion_stats(daily: AnyFrame) -> AnyFrame:
+    """Per customer: occasions ``_days``, ``_first`` and ``_last`` day, ``_repeat_amount``.
+
+    ``_repeat_amount`` is the spend of every occasion but the first. It needs the
+    amount of each customer's first day: DuckDB takes it with ``arg_min`` and Polars
+    as the first amount sorted by day, in the same single aggregation as the rest
+    (total minus first day); other engines use a window (a second pass). All of it
+    runs in the caller's engine.
+    """
+    stats = [
+        nw.len().alias("_days"),
+        nw.col("_day").min().alias("_first"),
+        nw.col("_day").max().alias("_last"),
+    ]
+    implementation = daily.implementation
+    if implementation.is_duckdb():
+        relation = nw.to_native(daily).aggregate(
+            "customer_id, count(*) AS _days, min(_day) AS _first, max(_day) AS _last, "
+            "sum(amount) - arg_min(amount, _day) AS _repeat_amount",
+            "customer_id",
+        )
+        return nw.from_native(relation)
+    if implementation.is_polars():
+        import polars as pl
+
+        native = nw.to_native(daily)
+        first_amount = pl.col("amount").sort_by("_day").first()
+        out = native.group_by("customer_id").agg(
+            pl.len().alias("_days"),
+            pl.col("_day").min().alias("_first"),
+            pl.col("_day").max().alias("_last"),
+            (pl.col("amount").sum() - first_amount).alias("_repeat_amount"),
+        )
+        return nw.from_native(out)
+    first_day = nw.col("_day").min().over("customer_id")
+    repeat = nw.when(nw.col("_day") == first_day).then(nw.lit(0.0)).otherwise(nw.col("amount"))
+    return (
+        daily.with_columns(repeat.alias("_repeat_amount"))
+        .group_by("customer_id")
+        .agg(*stats, nw.col("_repeat_amount").sum())
+    )
 
 
 def _left_join(left: AnyFrame, right: AnyFrame) -> AnyFrame:
@@ -210,7 +266,7 @@ def customer_summary(
     unit = time_unit_days(time_unit)
     frame = validated(transactions, "transactions", columns=columns, purpose="customer_summary")
     daily = daily_occasions(frame)
-    last = last_day(daily, "customer_summary")
+    last = last_day(frame, "customer_summary")
     if observation_end is None:
         obs_end = last
         implicit_end = True
@@ -238,32 +294,16 @@ def customer_summary(
                 stacklevel=2,
             )
 
-    calib = daily.filter(nw.col("_day") <= cal_end).with_columns(
-        nw.col("_day").min().over("customer_id").alias("_first")
-    )
-    repeat_amount = (
-        nw.when(nw.col("_day") == nw.col("_first")).then(nw.lit(0.0)).otherwise(nw.col("amount"))
-    )
-    per_customer = (
-        calib.with_columns(repeat_amount.alias("_repeat_amount"))
-        .group_by("customer_id")
-        .agg(
-            nw.len().alias("_days"),
-            nw.col("_first").min(),
-            nw.col("_day").max().alias("_last"),
-            nw.col("_repeat_amount").sum(),
-        )
-        .select(
-            nw.col("customer_id"),
-            (nw.col("_days") - 1).cast(nw.Int64).alias("frequency"),
-            ((nw.col("_last") - nw.col("_first")) / unit).cast(nw.Float64).alias("recency"),
-            ((nw.lit(cal_end) - nw.col("_first")) / unit).cast(nw.Float64).alias("T"),
-            nw.when(nw.col("_days") > 1)
-            .then(nw.col("_repeat_amount") / (nw.col("_days") - 1))
-            .otherwise(nw.lit(0.0))
-            .cast(nw.Float64)
-            .alias("monetary_value"),
-        )
+    per_customer = _occasion_stats(daily.filter(nw.col("_day") <= cal_end)).select(
+        nw.col("customer_id"),
+        (nw.col("_days") - 1).cast(nw.Int64).alias("frequency"),
+        ((nw.col("_last") - nw.col("_first")) / unit).cast(nw.Float64).alias("recency"),
+        ((nw.lit(cal_end) - nw.col("_first")) / unit).cast(nw.Float64).alias("T"),
+        nw.when(nw.col("_days") > 1)
+        .then(nw.col("_repeat_amount") / (nw.col("_days") - 1))
+        .otherwise(nw.lit(0.0))
+        .cast(nw.Float64)
+        .alias("monetary_value"),
     )
     if calibration_end is not None:
         holdout = (
