@@ -112,17 +112,17 @@ class _ByFrequency:
         p, q, v = np.exp(log_params)
         k, n, s = self.levels, self.count, self.sum_log_m
         pk = p * k
-        log_xm_v = np.log(self.xm + v)
-        px = p * self.x
+        shifted = self.xm + v
+        log_shifted = np.log(shifted)
+        inverse = np.reciprocal(shifted, out=shifted)
+        x_log, sum_log = float(np.dot(self.x, log_shifted)), float(log_shifted.sum())
+        x_inv, sum_inv = float(np.dot(self.x, inverse)), float(inverse.sum())
         per_level = gammaln(pk + q) - gammaln(pk) - gammaln(q) + q * np.log(v) + pk * np.log(k)
-        value = float(
-            np.dot(n, per_level) + np.dot(pk - 1.0, s) - np.dot(px + q, log_xm_v)
-        )
+        value = float(np.dot(n, per_level) + np.dot(pk - 1.0, s)) - (p * x_log + q * sum_log)
         psi = digamma(pk + q)
-        d_p = np.dot(n * k, psi - digamma(pk) + np.log(k)) + np.dot(k, s)
-        d_p -= np.dot(self.x, log_xm_v)
-        d_q = np.dot(n, psi - digamma(q) + np.log(v)) - log_xm_v.sum()
-        d_v = n.sum() * q / v - float(np.sum((px + q) / (self.xm + v)))
+        d_p = float(np.dot(n * k, psi - digamma(pk) + np.log(k)) + np.dot(k, s)) - x_log
+        d_q = float(np.dot(n, psi - digamma(q) + np.log(v))) - sum_log
+        d_v = float(n.sum()) * q / v - (p * x_inv + q * sum_inv)
         return value, np.array([d_p * p, d_q * q, d_v * v])
 
 
