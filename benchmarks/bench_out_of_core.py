@@ -203,7 +203,7 @@ def pipeline(native: Any, out: Path, steps: dict[str, float]) -> dict[str, Any]:
 
 def run_case(case: str, engine: str, path: Path) -> dict[str, Any]:
     """One measurement in this process; imports happen before the clock starts."""
-    import crmanalytics.churn  # noqa: F401
+    import crmanalytics.churn
     import crmanalytics.value  # noqa: F401
 
     out = CACHE / f"result_{engine}_{path.stem}.parquet"

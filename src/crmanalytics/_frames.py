@@ -172,7 +172,9 @@ def lazy_like(small: nw.DataFrame[Any], like: AnyFrame) -> nw.LazyFrame[Any]:
 def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
     """Materialise a frame (a no-op for eager frames).
 
-    Only call this on results that are small (per customer or smaller).
+    Only call this on results that are small (per customer or smaller). Polars runs
+    the query on its streaming engine, which keeps memory near the size of the result
+    rather than of the input (it falls back to the in-memory engine where needed).
 
     Examples
     --------
@@ -182,6 +184,8 @@ def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
     (2, 1)
     """
     if isinstance(frame, nw.LazyFrame):
+        if frame.implementation.is_polars():
+            return frame.collect(engine="streaming")
         return frame.collect()
     return frame
 

@@ -357,9 +357,9 @@ class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
 
 
 def _expected_purchases_by_pairs(params: Array, x: Array, t_x: Array, T: Array, t: float) -> Array:
-    """:func:`~crmanalytics.value._bgnbd_math.conditional_expected_purchases`, with its
-    hypergeometric factor evaluated once per distinct ``(x, T)`` pair.
+    """Equation (10) with its hypergeometric factor once per distinct ``(x, T)`` pair.
 
+    The same as :func:`~crmanalytics.value._bgnbd_math.conditional_expected_purchases`.
     Equation (10) is ``lead(x) * (1 - G(x, T, t)) * P(alive | x, t_x, T)``: the costly
     factor does not depend on ``t_x``, and summaries have far fewer distinct
     ``(frequency, T)`` pairs than customers. The same operations run on the same
