@@ -259,8 +259,18 @@ def check_sample(path: Path, engine: str, params: dict[str, Any]) -> float:
 
 def in_subprocess(case: str, engine: str, path: Path) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-W", "ignore", __file__, "--case", case, "--engine", engine,
-         "--path", str(path)],
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            __file__,
+            "--case",
+            case,
+            "--engine",
+            engine,
+            "--path",
+            str(path),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -304,9 +314,8 @@ def main() -> None:
                 f"({ours['peak_mb']:.0f} MB)  x{slower:.1f} the floor  [{steps}]"
                 + ("" if diff is None else f"  sample max |diff| vs pandas {diff:.1e}")
             )
-            note = (
-                f"{floor['customers']:,} customers; steps (s): {steps}"
-                + ("" if diff is None else f"; pandas sample max |diff| {diff:.1e}")
+            note = f"{floor['customers']:,} customers; steps (s): {steps}" + (
+                "" if diff is None else f"; pandas sample max |diff| {diff:.1e}"
             )
             record(
                 "out_of_core",

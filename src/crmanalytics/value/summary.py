@@ -375,7 +375,6 @@ def customer_summary(
     """
     unit = time_unit_days(time_unit)
     frame = validated(transactions, "transactions", columns=columns, purpose="customer_summary")
-    daily = daily_occasions(frame)
     last = last_day(frame, "customer_summary")
     if observation_end is None:
         obs_end = last
@@ -396,6 +395,7 @@ def customer_summary(
         _warn_left_out(left_out, holdout)
         result = to_caller(columns_out, transactions)
     else:
+        daily = daily_occasions(frame)
         # Customers can only start after the summarised period if some purchase falls
         # after it; checking the last purchase day first spares a pass over the data.
         if holdout or (not implicit_end and last > cal_end):
