@@ -168,9 +168,7 @@ def scored_frame(
     """:func:`score_rows` as a narwhals frame, with the summary columns ``keep`` kept.
 
     A lazy summary gives a lazy frame of its own engine: the distinct rows are
-    scored and joined back there. DuckDB builds the scored table on its default
-    connection; a summary on another connection cannot be joined with it, so it is
-    collected and scored row by row instead (same numbers).
+    scored and joined back there (on DuckDB, on the summary's own connection).
     """
     outputs = [name] if isinstance(name, str) else list(name)
 
@@ -201,13 +199,10 @@ def scored_frame(
             )
         )
         left = frame.select(*dict.fromkeys(["customer_id", *names, *extra, *keep]))
-        try:
-            joined = left.join(lazy_like(scored, frame), on=[*names, *extra], how="left")
-        except Exception as exc:  # a DuckDB relation on another connection
-            if not (frame.implementation.is_duckdb() and "connection" in str(exc)):
-                raise
-        else:
-            return joined.select(*selected)
+        if frame.implementation.is_duckdb():
+            return _duckdb_join(left, scored, [*names, *extra], outputs).select(*selected)
+        joined = left.join(lazy_like(scored, frame), on=[*names, *extra], how="left")
+        return joined.select(*selected)
     cols = read_summary(frame, names, with_ids=True, purpose=purpose)
     raw = collect(frame.select(*extra, *keep)) if extra or keep else None
     if raw is not None:
@@ -229,6 +224,29 @@ def scored_frame(
         },
     }
     return nw.from_dict(data, backend=impl).select(*selected)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_join(
+    left: AnyFrame, scored: nw.DataFrame[Any], keys: Sequence[str], outputs: Sequence[str]
+) -> AnyFrame:
+    """Left-join the scored distinct rows to a DuckDB relation, on its own connection.
+
+    A relation cannot join one made on another connection, and a relation does not
+    name its connection; ``query`` runs on the relation's connection and reads the
+    scored rows (an Arrow table) from this function's scope.
+    """
+    _crm_scored = scored.select(*keys, *outputs).to_arrow()  # read by the query below
+    values = ", ".join(f"_crm_scored.{_quoted(n)}" for n in outputs)
+    relation = nw.to_native(left).query(
+        "_crm_summary",
+        f"SELECT _crm_summary.*, {values} FROM _crm_summary LEFT JOIN _crm_scored "
+        f"USING ({', '.join(_quoted(k) for k in keys)})",
+    )
+    return nw.from_native(relation)
 
 
 def model_covariates(*models: Any) -> list[str]:
