@@ -274,9 +274,12 @@ def customer_lifetime_value(
     dataframe
         ``customer_id`` and ``clv`` (and the interval columns), one row per summary
         row, in the caller's frame type. An eager summary is collected once and keeps
-        its row order. A lazy one (Polars lazy, PySpark) stays lazy: only its distinct
-        (``frequency``, ``recency``, ``T``, ``monetary_value``) rows are collected and
-        valued, and the values are joined back in the engine.
+        its row order. A lazy one (Polars lazy, DuckDB, PySpark) stays lazy: only its
+        distinct (``frequency``, ``recency``, ``T``) rows are collected and their
+        discounted expected purchases joined back in the engine, where a Gamma-Gamma
+        spend model's expected spend is computed per customer (with another spend
+        model, or with ``interval``, the distinct rows include ``monetary_value`` and
+        are valued whole).
 
     Notes
     -----
