@@ -347,8 +347,8 @@ def test_bad_arguments() -> None:
 def test_expected_purchases_by_distinct_pairs_equals_the_direct_kernel() -> None:
     """The hypergeometric factor taken once per distinct (frequency, T) pair gives
     exactly the direct evaluation of equation (10) on every row."""
-    from crmanalytics.value import _bgnbd_math as kernel
     from crmanalytics.value import BetaGeoParams as Params
+    from crmanalytics.value import _bgnbd_math as kernel
 
     rng = np.random.default_rng(5)
     n = 2_000
