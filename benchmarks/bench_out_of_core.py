@@ -237,8 +237,11 @@ def check_sample(path: Path, engine: str, params: dict[str, Any]) -> float:
     sample_ids = np.unique(next(head).column(0).to_numpy())
     table = pq.read_table(path, filters=[("customer_id", "in", sample_ids.tolist())])
     tx = table.to_pandas()
-    # the observation end of the whole file, so T is the same as in the engine run
-    end = pq.read_table(path, columns=["timestamp"]).column(0).to_numpy().max()
+    # the observation end of the whole file (from the row groups' statistics), so T
+    # is the same as in the engine run
+    meta = pq.ParquetFile(path).metadata
+    column = meta.schema.names.index("timestamp")
+    end = max(meta.row_group(i).column(column).statistics.max for i in range(meta.num_row_groups))
     summary = customer_summary(tx, time_unit="W", observation_end=pd.Timestamp(end))
     bg = BetaGeoModel.from_params(BetaGeoParams(*params["bg"]), time_unit="W")
     gg = GammaGammaModel.from_params(GammaGammaParams(*params["gg"]))

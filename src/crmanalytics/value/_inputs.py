@@ -246,7 +246,8 @@ def _duckdb_join(
         f"SELECT _crm_summary.*, {values} FROM _crm_summary LEFT JOIN _crm_scored "
         f"USING ({', '.join(_quoted(k) for k in keys)})",
     )
-    return nw.from_native(relation)
+    joined: AnyFrame = nw.from_native(relation)
+    return joined
 
 
 def model_covariates(*models: Any) -> list[str]:

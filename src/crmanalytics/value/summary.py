@@ -141,7 +141,8 @@ def _occasion_stats(daily: AnyFrame) -> AnyFrame:
             "sum(amount) - arg_min(amount, _day) AS _repeat_amount",
             "customer_id",
         )
-        return nw.from_native(relation)
+        wrapped: AnyFrame = nw.from_native(relation)
+        return wrapped
     if implementation.is_polars():
         import polars as pl
 
@@ -153,7 +154,8 @@ def _occasion_stats(daily: AnyFrame) -> AnyFrame:
             pl.col("_day").max().alias("_last"),
             (pl.col("amount").sum() - first_amount).alias("_repeat_amount"),
         )
-        return nw.from_native(out)
+        result: AnyFrame = nw.from_native(out)
+        return result
     first_day = nw.col("_day").min().over("customer_id")
     repeat = nw.when(nw.col("_day") == first_day).then(nw.lit(0.0)).otherwise(nw.col("amount"))
     return (
@@ -193,7 +195,7 @@ def _summary_frame(
         .alias("monetary_value"),
     )
     if holdout:
-        holdout = (
+        later = (
             daily.filter((nw.col("_day") > cal_end) & (nw.col("_day") <= obs_end))
             .group_by("customer_id")
             .agg(
@@ -201,7 +203,7 @@ def _summary_frame(
                 nw.col("amount").mean().alias("monetary_value_holdout"),
             )
         )
-        per_customer = _left_join(per_customer, holdout).with_columns(
+        per_customer = _left_join(per_customer, later).with_columns(
             nw.col("frequency_holdout").fill_null(0).cast(nw.Int64),
             nw.col("monetary_value_holdout").fill_null(0.0).cast(nw.Float64),
             nw.lit((obs_end - cal_end) / unit).cast(nw.Float64).alias("duration_holdout"),
@@ -224,7 +226,7 @@ def _summary_numpy(
     """
     stamps = native["timestamp"].to_numpy()
     resolution, step = np.datetime_data(stamps.dtype)
-    per_day = np.timedelta64(1, "D") // np.timedelta64(step, resolution)
+    per_day = int(np.timedelta64(1, "D") // np.timedelta64(step, resolution))  # type: ignore[call-overload]
     day = stamps.view(np.int64) // per_day
     codes, ids = pd.factorize(native["customer_id"], sort=True)
     amount = native["amount"].to_numpy(dtype=np.float64)
