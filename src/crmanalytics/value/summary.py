@@ -125,7 +125,7 @@ def _occasion_stats(daily: AnyFrame) -> AnyFrame:
 
     ``_repeat_amount`` is the spend of every occasion but the first. It needs the
     amount of each customer's first day: DuckDB takes it with ``arg_min`` and Polars
-    as the first amount sorted by day, in the same single aggregation as the rest
+    as the amount at the smallest day (``min_by``), in the same single aggregation as the rest
     (total minus first day); other engines use a window (a second pass). All of it
     runs in the caller's engine.
     """
@@ -147,7 +147,11 @@ def _occasion_stats(daily: AnyFrame) -> AnyFrame:
         import polars as pl
 
         native = nw.to_native(daily)
-        first_amount = pl.col("amount").sort_by("_day").first()
+        amount = pl.col("amount")
+        # min_by where this Polars has it (it streams); sort_by().first() otherwise
+        first_amount = amount.min_by("_day") if hasattr(amount, "min_by") else None
+        if first_amount is None:  # pragma: no cover - older Polars
+            first_amount = amount.sort_by("_day").first()
         out = native.group_by("customer_id").agg(
             pl.len().alias("_days"),
             pl.col("_day").min().alias("_first"),
