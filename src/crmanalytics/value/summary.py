@@ -357,9 +357,14 @@ def customer_summary(
 
     Notes
     -----
-    Runs as narwhals aggregations inside the caller's engine. Two scalars may be
-    computed eagerly: the default ``observation_end`` and the count of customers left
-    out. Negative amounts (returns) are summed into their day's spend as they are.
+    Runs as aggregations inside the caller's engine: one group-by per customer and
+    day, then one per customer. A pandas frame with numpy datetimes is summarised
+    with numpy instead (integer day numbers at the column's own resolution, one
+    sort), with the same numbers. Two scalars may be computed eagerly: the default
+    ``observation_end`` (one ``max`` of the timestamps) and the count of customers
+    left out. Negative amounts (returns) are summed into their day's spend as they
+    are. A lazy result is a query: when several steps read it, compute it once
+    (see the scaling guide).
 
     Examples
     --------
