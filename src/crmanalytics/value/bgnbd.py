@@ -249,7 +249,7 @@ class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
         """
         params, cols = self._history_params(summary, columns, "expected_purchases")
         x, t_x, T = cols["frequency"], cols["recency"], cols["T"]
-        if params.ndim > 1:  # per-customer parameters (covariates)
+        if self.covariates_:  # per-customer parameters
             return kernel.conditional_expected_purchases(params, x, t_x, T, _horizon(t))
         return _expected_purchases_by_pairs(params, x, t_x, T, _horizon(t))
 
