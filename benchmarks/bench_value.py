@@ -80,6 +80,24 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def summary_input(case: str, tx: pd.DataFrame) -> Any:
+    """The transactions in the input type the case names."""
+    if case == "summary-polars":
+        import polars as pl
+
+        return pl.from_pandas(tx)
+    if case == "summary-polars-lazy":
+        import polars as pl
+
+        return pl.from_pandas(tx).lazy()
+    if case == "summary-duckdb":
+        import duckdb
+        import pyarrow as pa
+
+        return duckdb.connect().from_arrow(pa.Table.from_pandas(tx, preserve_index=False))
+    return tx
+
+
 def run_case(case: str, arg: int) -> dict[str, Any]:
     """One measurement, in this process (imports happen before the clock starts)."""
     import narwhals.stable.v2 as nw
@@ -109,22 +127,13 @@ def run_case(case: str, arg: int) -> dict[str, Any]:
         }
 
     tx = pd.read_parquet(TMP / "transactions.parquet")
-    end = tx["timestamp"].max()
-    if case == "summary-polars":
-        import polars as pl
-
-        native: Any = pl.from_pandas(tx)
-    elif case == "summary-polars-lazy":
-        import polars as pl
-
-        native = pl.from_pandas(tx).lazy()
-    elif case == "summary-duckdb":
-        import duckdb
-        import pyarrow as pa
-
-        native = duckdb.connect().from_arrow(pa.Table.from_pandas(tx, preserve_index=False))
+    if case.endswith("-us"):  # the same instants at microsecond resolution
+        case = case[: -len("-us")]
+        tx["timestamp"] = tx["timestamp"].astype("datetime64[us]")
     else:
-        native = tx
+        tx["timestamp"] = tx["timestamp"].astype("datetime64[ns]")
+    end = tx["timestamp"].max()
+    native = summary_input(case, tx)
     before = peak_mb()
     t0 = time.perf_counter()
     if case == "summary-lifetimes":
@@ -139,7 +148,7 @@ def run_case(case: str, arg: int) -> dict[str, Any]:
         result = frame.to_pandas()
     seconds = time.perf_counter() - t0
     result = result.sort_values("customer_id").reset_index(drop=True)
-    result.to_parquet(TMP / f"{case}.parquet")
+    result.to_parquet(TMP / f"{case}-{tx['timestamp'].dtype.str[-3:-1]}.parquet")
     return {"seconds": seconds, "rows": len(result), "peak_mb": peak_mb(), "baseline_mb": before}
 
 
@@ -158,6 +167,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--lifetimes-customers", type=int, default=0)
     parser.add_argument("--transactions", type=int, default=5_000_000)
+    parser.add_argument("--only", choices=("fit", "summary"), help="run one part (default: both)")
     parser.add_argument("--case")
     parser.add_argument("--arg", type=int, default=0)
     args = parser.parse_args()
@@ -166,9 +176,15 @@ def main() -> None:
         return
 
     TMP.mkdir(exist_ok=True)
-    simulate_summary(args.customers).to_parquet(TMP / "summary.parquet")
-    simulate_transactions(args.transactions).to_parquet(TMP / "transactions.parquet")
+    if args.only != "summary":
+        simulate_summary(args.customers).to_parquet(TMP / "summary.parquet")
+        compare_fit(args)
+    if args.only != "fit":
+        simulate_transactions(args.transactions).to_parquet(TMP / "transactions.parquet")
+        compare_summary(args)
 
+
+def compare_fit(args: argparse.Namespace) -> None:
     lt_n = args.lifetimes_customers or args.customers
     ours = in_subprocess("fit-ours")
     ref = in_subprocess("fit-lifetimes", lt_n)
@@ -189,30 +205,53 @@ def main() -> None:
     else:
         print(f"  speed-up per customer x{per_customer:.1f} (lifetimes on a subset)")
 
-    print(f"\ncustomer_summary, {args.transactions:,} transactions")
-    base = in_subprocess("summary-lifetimes")
-    print(
-        f"  lifetimes summary_data_from_transaction_data: {base['seconds']:8.2f} s  "
-        f"peak RSS {base['peak_mb']:.0f} MB (data loaded: {base['baseline_mb']:.0f} MB)"
-    )
-    expected = pd.read_parquet(TMP / "summary-lifetimes.parquet")
-    for case in ("summary-pandas", "summary-polars", "summary-polars-lazy", "summary-duckdb"):
-        res = in_subprocess(case)
-        got = pd.read_parquet(TMP / f"{case}.parquet")
-        same = (
-            all(
-                np.allclose(
-                    got[c].to_numpy(float), expected[c].to_numpy(float), rtol=1e-12, atol=1e-9
-                )
-                for c in ("frequency", "recency", "T", "monetary_value")
-            )
-            and (got["customer_id"].to_numpy() == expected["customer_id"].to_numpy()).all()
-        )
+
+def compare_summary(args: argparse.Namespace) -> None:
+    """customer_summary against lifetimes with ns and with us timestamps, same run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _record import record
+
+    for resolution in ("ns", "us"):
+        suffix = "" if resolution == "ns" else "-us"
+        print(f"\ncustomer_summary, {args.transactions:,} transactions, {resolution} timestamps")
+        base = in_subprocess("summary-lifetimes" + suffix)
         print(
-            f"  {case:22s}: {res['seconds']:8.2f} s  x{base['seconds'] / res['seconds']:5.1f} "
-            f"vs lifetimes  peak RSS {res['peak_mb']:.0f} MB (data loaded: "
-            f"{res['baseline_mb']:.0f} MB)  identical numbers: {same}"
+            f"  lifetimes summary_data_from_transaction_data: {base['seconds']:8.2f} s  "
+            f"peak RSS {base['peak_mb']:.0f} MB (data loaded: {base['baseline_mb']:.0f} MB)"
         )
+        expected = pd.read_parquet(TMP / f"summary-lifetimes-{resolution}.parquet")
+        cases = ("summary-pandas",)
+        if resolution == "ns":
+            cases += ("summary-polars", "summary-polars-lazy", "summary-duckdb")
+        for case in cases:
+            res = in_subprocess(case + suffix)
+            got = pd.read_parquet(TMP / f"{case}-{resolution}.parquet")
+            same = (
+                all(
+                    np.allclose(
+                        got[c].to_numpy(float), expected[c].to_numpy(float), rtol=1e-12, atol=1e-9
+                    )
+                    for c in ("frequency", "recency", "T", "monetary_value")
+                )
+                and (got["customer_id"].to_numpy() == expected["customer_id"].to_numpy()).all()
+            )
+            print(
+                f"  {case:22s}: {res['seconds']:8.2f} s  x{base['seconds'] / res['seconds']:5.1f} "
+                f"vs lifetimes  peak RSS {res['peak_mb']:.0f} MB (data loaded: "
+                f"{res['baseline_mb']:.0f} MB)  identical numbers: {same}"
+            )
+            record(
+                "value",
+                f"customer_summary ({resolution} timestamps)",
+                backend=case.removeprefix("summary-"),
+                rows=args.transactions,
+                unit="transactions",
+                seconds=res["seconds"],
+                peak_mb=res["peak_mb"],
+                peer="lifetimes summary_data_from_transaction_data",
+                peer_seconds=base["seconds"],
+                note=f"numbers equal lifetimes (rtol 1e-12): {same}",
+            )
 
 
 if __name__ == "__main__":

@@ -78,7 +78,6 @@ TimeUnit: TypeAlias = Literal["D", "W"]
 TableName: TypeAlias = Literal["customers", "transactions", "interactions"]
 
 _EPOCH = dt.datetime(1970, 1, 1)  # naive on purpose: days are wall-clock days
-_SECONDS_PER_DAY = 86_400
 
 
 def from_native(native: Any) -> AnyFrame:
@@ -172,7 +171,9 @@ def lazy_like(small: nw.DataFrame[Any], like: AnyFrame) -> nw.LazyFrame[Any]:
 def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
     """Materialise a frame (a no-op for eager frames).
 
-    Only call this on results that are small (per customer or smaller).
+    Only call this on results that are small (per customer or smaller). Polars runs
+    the query on its streaming engine, which keeps memory near the size of the result
+    rather than of the input (it falls back to the in-memory engine where needed).
 
     Examples
     --------
@@ -182,6 +183,8 @@ def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
     (2, 1)
     """
     if isinstance(frame, nw.LazyFrame):
+        if frame.implementation.is_polars():
+            return frame.collect(engine="streaming")
         return frame.collect()
     return frame
 
@@ -269,9 +272,9 @@ def epoch_day(column: str, frame: AnyFrame | Mapping[str, Any] | None = None) ->
         # integer floor division: exact for instants before 1970 too
         return (expr.dt.timestamp("us") // _MICROSECONDS_PER_DAY).cast(nw.Int64)
     if implementation is nw.Implementation.DUCKDB:
-        # 3x faster there than the date-part arithmetic below
-        seconds = (expr.dt.truncate("1d") - nw.lit(_EPOCH)).dt.total_seconds()
-        return (seconds // _SECONDS_PER_DAY).cast(nw.Int64)
+        # DuckDB subtracts dates as whole days (an integer): the cheapest form there,
+        # about twice as fast as truncating and floor-dividing seconds
+        return (expr.cast(nw.Date) - nw.lit(_EPOCH.date())).cast(nw.Int64)
     return _days_from_civil(expr.dt.year(), expr.dt.month(), expr.dt.day())
 
 

@@ -342,3 +342,21 @@ def test_bad_arguments() -> None:
         model.probability_of_purchases(s, -1, 3)
     with pytest.raises(ValueError, match="penalizer"):
         BetaGeoModel(penalizer=-1).fit(s)
+
+
+def test_expected_purchases_by_distinct_pairs_equals_the_direct_kernel() -> None:
+    """The hypergeometric factor taken once per distinct (frequency, T) pair gives
+    exactly the direct evaluation of equation (10) on every row."""
+    from crmanalytics.value import BetaGeoParams as Params
+    from crmanalytics.value import _bgnbd_math as kernel
+
+    rng = np.random.default_rng(5)
+    n = 2_000
+    x = rng.integers(0, 6, n).astype(float)
+    T = rng.integers(1, 30, n) / 7.0
+    t_x = np.where(x > 0, np.floor(rng.uniform(0, 1, n) * T * 7) / 7.0, 0.0)
+    params = Params(0.243, 4.414, 0.793, 2.426)
+    model = BetaGeoModel.from_params(params)
+    got = model.expected_purchases(pd.DataFrame({"frequency": x, "recency": t_x, "T": T}), 13.0)
+    direct = kernel.conditional_expected_purchases(np.array(params), x, t_x, T, 13.0)
+    np.testing.assert_array_equal(got, direct)

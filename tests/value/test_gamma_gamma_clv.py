@@ -208,3 +208,22 @@ def test_not_fitted_and_bad_arguments(bg: BetaGeoModel, gg: GammaGammaModel, cdn
         customer_lifetime_value(cdnow_weeks, bg, gg, period_length=-1.0)
     with pytest.raises(ValueError, match="q <= 1"):
         GammaGammaModel.from_params(GammaGammaParams(2.0, 0.9, 3.0)).expected_spend(cdnow_weeks)
+
+
+def test_gamma_gamma_fit_statistics_by_frequency_equal_the_per_customer_sums() -> None:
+    """The fit's per-frequency likelihood equals the per-customer one, and its gradient
+    equals central differences of it."""
+    from crmanalytics.value.gamma_gamma import _ByFrequency, gamma_gamma_log_likelihood
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 9, 500).astype(float)
+    m = rng.gamma(3.0, 10.0, 500)
+    lp = np.log([5.0, 3.0, 12.0])
+    value, grad = _ByFrequency(x, m).value_and_grad(lp)
+    assert value == pytest.approx(float(gamma_gamma_log_likelihood(lp, x, m).sum()), rel=1e-12)
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = 1e-6
+        up = gamma_gamma_log_likelihood(lp + step, x, m).sum()
+        down = gamma_gamma_log_likelihood(lp - step, x, m).sum()
+        assert grad[i] == pytest.approx((up - down) / 2e-6, rel=1e-6)

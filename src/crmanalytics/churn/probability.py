@@ -69,9 +69,9 @@ def churn_probability(
     dataframe
         ``customer_id`` and ``churn_probability`` (and the interval columns) in the
         summary's frame type. An eager summary is collected once and the result keeps
-        its row order. A lazy one (Polars lazy, PySpark) stays lazy: only its distinct
-        (``frequency``, ``recency``, ``T``) rows are collected and scored, and the
-        scores are joined back in the engine, in the engine's row order.
+        its row order. A lazy one (Polars lazy, DuckDB, PySpark) stays lazy: only its
+        distinct (``frequency``, ``recency``, ``T``) rows are collected and scored,
+        and the scores are joined back in the engine, in the engine's row order.
 
     Raises
     ------

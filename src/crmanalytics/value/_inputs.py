@@ -25,6 +25,7 @@ __all__ = [
     "model_covariates",
     "read_summary",
     "score_rows",
+    "scored_frame",
     "summary_frame",
 ]
 
@@ -144,11 +145,30 @@ def score_rows(
 
     ``score`` maps the checked columns ``names`` to one float per row (or, with several
     output names, a mapping of each name to its floats). An eager summary is scored
-    row by row. A lazy one (Polars lazy, PySpark) is scored on its *distinct* ``names``
-    rows only, collected from the engine, and the scores are joined back to the
-    customers there: only that small table crosses the engine boundary. DuckDB
-    relations cannot join across connections, so they are collected and scored row by
-    row, with the result on DuckDB's default connection.
+    row by row. A lazy one (Polars lazy, DuckDB, PySpark) is scored on its *distinct*
+    ``names`` rows only, collected from the engine, and the scores are joined back to
+    the customers there: only that small table crosses the engine boundary (see
+    :func:`scored_frame`).
+    """
+    frame = scored_frame(summary, names, name, score, columns=columns, purpose=purpose, extra=extra)
+    return to_caller(frame, summary)
+
+
+def scored_frame(
+    summary: Any,
+    names: Sequence[str],
+    name: str | Sequence[str],
+    score: Callable[[Columns], Array | Mapping[str, Array]],
+    *,
+    columns: Mapping[str, str] | None = None,
+    purpose: str = "this function",
+    extra: Sequence[str] = (),
+    keep: Sequence[str] = (),
+) -> AnyFrame:
+    """:func:`score_rows` as a narwhals frame, with the summary columns ``keep`` kept.
+
+    A lazy summary gives a lazy frame of its own engine: the distinct rows are
+    scored and joined back there (on DuckDB, on the summary's own connection).
     """
     outputs = [name] if isinstance(name, str) else list(name)
 
@@ -159,10 +179,15 @@ def score_rows(
         return {outputs[0]: np.asarray(values, dtype=np.float64)}
 
     extra = [c for c in dict.fromkeys(extra) if c not in names]
+    keep = [c for c in dict.fromkeys(keep) if c != "customer_id"]
     frame = summary_frame(
-        summary, ["customer_id", *names, *extra], columns=columns, purpose=purpose
+        summary,
+        list(dict.fromkeys(["customer_id", *names, *extra, *keep])),
+        columns=columns,
+        purpose=purpose,
     )
-    if isinstance(frame, nw.LazyFrame) and not frame.implementation.is_duckdb():
+    selected = list(dict.fromkeys(["customer_id", *keep, *outputs]))
+    if isinstance(frame, nw.LazyFrame):
         distinct = collect(frame.select(*names, *extra).unique())
         cols: Columns = {n: distinct[n].to_numpy().astype(np.float64) for n in names}
         check_btyd(cols)
@@ -173,13 +198,14 @@ def score_rows(
                 for n, v in scored_columns(cols).items()
             )
         )
-        joined = frame.select("customer_id", *names, *extra).join(
-            lazy_like(scored, frame), on=[*names, *extra], how="left"
-        )
-        return to_caller(joined.select("customer_id", *outputs), summary)
+        left = frame.select(*dict.fromkeys(["customer_id", *names, *extra, *keep]))
+        if frame.implementation.is_duckdb():
+            return _duckdb_join(left, scored, [*names, *extra], outputs).select(*selected)
+        joined = left.join(lazy_like(scored, frame), on=[*names, *extra], how="left")
+        return joined.select(*selected)
     cols = read_summary(frame, names, with_ids=True, purpose=purpose)
-    if extra:
-        raw = collect(frame.select(*extra))
+    raw = collect(frame.select(*extra, *keep)) if extra or keep else None
+    if raw is not None:
         cols.update({n: raw[n].to_numpy() for n in extra})
     base = collect(frame.select("customer_id")).head(0)
     impl = base.implementation
@@ -188,11 +214,40 @@ def score_rows(
             "customer_id", cols["customer_id"], dtype=base.schema["customer_id"], backend=impl
         ),
         **{
+            n: nw.new_series(n, raw[n].to_numpy(), dtype=raw.schema[n], backend=impl)
+            for n in keep
+            if raw is not None
+        },
+        **{
             n: nw.new_series(n, v, backend=impl)
             for n, v in scored_columns({k: cols[k] for k in [*names, *extra]}).items()
         },
     }
-    return to_caller(nw.from_dict(data, backend=impl), summary)
+    return nw.from_dict(data, backend=impl).select(*selected)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_join(
+    left: AnyFrame, scored: nw.DataFrame[Any], keys: Sequence[str], outputs: Sequence[str]
+) -> AnyFrame:
+    """Left-join the scored distinct rows to a DuckDB relation, on its own connection.
+
+    A relation cannot join one made on another connection, and a relation does not
+    name its connection; ``query`` runs on the relation's connection and reads the
+    scored rows (an Arrow table) from this function's scope.
+    """
+    _crm_scored = scored.select(*keys, *outputs).to_arrow()  # read by the query below
+    values = ", ".join(f"_crm_scored.{_quoted(n)}" for n in outputs)
+    relation = nw.to_native(left).query(
+        "_crm_summary",
+        f"SELECT _crm_summary.*, {values} FROM _crm_summary LEFT JOIN _crm_scored "
+        f"USING ({', '.join(_quoted(k) for k in keys)})",
+    )
+    joined: AnyFrame = nw.from_native(relation)
+    return joined
 
 
 def model_covariates(*models: Any) -> list[str]:

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
@@ -268,9 +269,10 @@ class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
         array([1.226])
         """
         params, cols = self._history_params(summary, columns, "expected_purchases")
-        return kernel.conditional_expected_purchases(
-            params, cols["frequency"], cols["recency"], cols["T"], _horizon(t)
-        )
+        x, t_x, T = cols["frequency"], cols["recency"], cols["T"]
+        if self.covariates_:  # per-customer parameters
+            return kernel.conditional_expected_purchases(params, x, t_x, T, _horizon(t))
+        return _expected_purchases_by_pairs(params, x, t_x, T, _horizon(t))
 
     def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
         """Probability that each customer is still active at the end of their history.
@@ -373,6 +375,26 @@ class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
             raise ValueError(f"t must be finite and >= 0, got {t!r}")
         zero = np.zeros_like(horizon)
         return kernel.conditional_expected_purchases(params, zero, zero, zero, horizon)
+
+
+def _expected_purchases_by_pairs(params: Array, x: Array, t_x: Array, T: Array, t: float) -> Array:
+    """Equation (10) with its hypergeometric factor once per distinct ``(x, T)`` pair.
+
+    The same as :func:`~crmanalytics.value._bgnbd_math.conditional_expected_purchases`.
+    Equation (10) is ``lead(x) * (1 - G(x, T, t)) * P(alive | x, t_x, T)``: the costly
+    factor does not depend on ``t_x``, and summaries have far fewer distinct
+    ``(frequency, T)`` pairs than customers. The same operations run on the same
+    values, so the result is identical to the direct evaluation.
+    """
+    x_codes, x_levels = pd.factorize(x)
+    t_codes, t_levels = pd.factorize(T)
+    pairs, pair_levels = pd.factorize(x_codes.astype(np.int64) * len(t_levels) + t_codes)
+    g = kernel.one_minus_g(
+        params, x_levels[pair_levels // len(t_levels)], t_levels[pair_levels % len(t_levels)], t
+    )[pairs]
+    _, _, a, b = params
+    lead = (a + b + x - 1.0) / (a - 1.0)
+    return np.asarray(lead * g * kernel.probability_alive(params, x, t_x, T), dtype=np.float64)
 
 
 def _horizon(t: float) -> float:

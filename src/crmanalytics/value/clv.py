@@ -25,11 +25,12 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
-from crmanalytics._frames import collect, time_unit_days, to_caller
+from crmanalytics._frames import collect, from_native, time_unit_days, to_caller
 from crmanalytics.value._base import summary_time_unit
 from crmanalytics.value._inputs import (
     Array,
@@ -37,10 +38,12 @@ from crmanalytics.value._inputs import (
     model_covariates,
     read_summary,
     score_rows,
+    scored_frame,
     summary_frame,
 )
 from crmanalytics.value._protocols import PurchaseModel, SpendModel
 from crmanalytics.value._uncertainty import check_interval, delta_interval, log_parameter_covariance
+from crmanalytics.value.gamma_gamma import GammaGammaModel
 
 __all__ = ["clv_by_period", "customer_lifetime_value", "period_length_in_units"]
 
@@ -138,16 +141,78 @@ def _periods(
         previous = cumulative
 
 
+def _discounted_purchases(
+    purchase_model: PurchaseModel, rows: pd.DataFrame, periods: int, length: float, rate: float
+) -> Array:
+    """Each row's expected purchases per future period, discounted and summed."""
+    total = np.zeros(len(rows), dtype=np.float64)
+    for k, purchases in _periods(purchase_model, rows, periods, length):
+        total += purchases / (1.0 + rate) ** k
+    return total
+
+
 def _clv(
     models: Sequence[Any], rows: pd.DataFrame, periods: int, length: float, rate: float
 ) -> Array:
     """Discounted value of each row's future purchases under (purchase, spend) models."""
     purchase_model, spend_model = models
     spend = np.asarray(spend_model.expected_spend(rows), dtype=np.float64)
-    value = np.zeros(len(rows), dtype=np.float64)
-    for k, purchases in _periods(purchase_model, rows, periods, length):
-        value += spend * purchases / (1.0 + rate) ** k
-    return value
+    return np.asarray(
+        spend * _discounted_purchases(purchase_model, rows, periods, length, rate),
+        dtype=np.float64,
+    )
+
+
+def _spend_expression(spend_model: Any) -> nw.Expr | None:
+    """Gamma-Gamma expected spend as an engine expression (None for other spend models).
+
+    ``p (v + x m) / (p x + q - 1)`` with ``m`` taken as 0 where ``x = 0``: the same
+    operations as :meth:`GammaGammaModel.expected_spend`, evaluated per customer in
+    the caller's engine. Models with covariates, or with ``q <= 1`` (whose error the
+    model raises itself), are left to the model.
+    """
+    if not isinstance(spend_model, GammaGammaModel) or spend_model.covariates_:
+        return None
+    p, q, v = (float(value) for value in spend_model.param_array())
+    if q <= 1:
+        return None
+    x = nw.col("frequency").cast(nw.Float64)
+    m = nw.when(x > 0).then(nw.col("monetary_value").cast(nw.Float64)).otherwise(nw.lit(0.0))
+    return nw.lit(p) * (nw.lit(v) + x * m) / (nw.lit(p) * x + nw.lit(q) - nw.lit(1.0))
+
+
+def _lazy_clv(
+    summary: Any,
+    purchase_model: PurchaseModel,
+    spend: nw.Expr,
+    options: tuple[int, float, float],
+    columns: Mapping[str, str] | None,
+) -> Any:
+    """CLV of a lazy summary, computed in its engine.
+
+    The discounted purchases of the distinct (frequency, recency, T) rows are joined
+    back in the engine and multiplied there by each customer's spend.
+    """
+    periods, length, rate = options
+    purpose = "customer_lifetime_value"
+    frame = scored_frame(
+        summary,
+        _NAMES[:3],
+        "_discounted",
+        lambda cols: _discounted_purchases(
+            purchase_model, pd.DataFrame(cols), periods, length, rate
+        ),
+        columns=columns,
+        purpose=purpose,
+        keep=["frequency", "monetary_value"],
+    )
+    money = nw.col("monetary_value")
+    broken = collect(frame.select((money.is_null() | ~money.is_finite()).sum()))
+    if int(broken.item(0, 0) or 0):  # the eager path's check, as one engine count
+        read_summary(frame.filter(money.is_null() | ~money.is_finite()), _NAMES, purpose=purpose)
+    return to_caller(
+        frame.select("customer_id", (spend * nw.col("_discounted")).alias("clv")), summary
+    )
 
 
 def customer_lifetime_value(
@@ -209,9 +274,12 @@ def customer_lifetime_value(
     dataframe
         ``customer_id`` and ``clv`` (and the interval columns), one row per summary
         row, in the caller's frame type. An eager summary is collected once and keeps
-        its row order. A lazy one (Polars lazy, PySpark) stays lazy: only its distinct
-        (``frequency``, ``recency``, ``T``, ``monetary_value``) rows are collected and
-        valued, and the values are joined back in the engine.
+        its row order. A lazy one (Polars lazy, DuckDB, PySpark) stays lazy: only its
+        distinct (``frequency``, ``recency``, ``T``) rows are collected and their
+        discounted expected purchases joined back in the engine, where a Gamma-Gamma
+        spend model's expected spend is computed per customer (with another spend
+        model, or with ``interval``, the distinct rows include ``monetary_value`` and
+        are valued whole).
 
     Notes
     -----
@@ -274,6 +342,13 @@ def customer_lifetime_value(
             )
         return out
 
+    spend = _spend_expression(spend_model) if level is None else None
+    lazy = isinstance(from_native(summary), nw.LazyFrame)
+    if spend is not None and lazy and not model_covariates(purchase_model):
+        clv: IntoFrameT = _lazy_clv(
+            summary, purchase_model, spend, (periods, length, discount_rate), columns
+        )
+        return clv
     outputs = ["clv"] if level is None else ["clv", "clv_low", "clv_high"]
     result: IntoFrameT = score_rows(
         summary,

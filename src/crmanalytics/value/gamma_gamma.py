@@ -92,14 +92,38 @@ def gamma_gamma_log_likelihood(log_params: Array, x: Array, m: Array) -> Array:
     )
 
 
-def _gradient(log_params: Array, x: Array, m: Array) -> Array:
-    p, q, v = np.exp(log_params)
-    px = p * x
-    common = digamma(px + q) - np.log(x * m + v)
-    d_p = x * (common - digamma(px) + np.log(m) + np.log(x))
-    d_q = common - digamma(q) + np.log(v)
-    d_v = q / v - (px + q) / (x * m + v)
-    return np.array([d_p.sum() * p, d_q.sum() * q, d_v.sum() * v])
+class _ByFrequency:
+    """The Gamma-Gamma likelihood of many customers, from per-frequency statistics.
+
+    Every term but ``(p x + q) log(x m + v)`` depends on the frequency ``x`` alone
+    (given the per-frequency sum of ``log m``), so the gamma functions are evaluated
+    once per distinct frequency and each evaluation over the customers is one
+    logarithm and one division per customer: the sum equals that of
+    :func:`gamma_gamma_log_likelihood` over the customers.
+    """
+
+    def __init__(self, x: Array, m: Array) -> None:
+        self.x, self.xm = x, x * m
+        self.levels, inverse = np.unique(x, return_inverse=True)
+        self.count = np.bincount(inverse).astype(np.float64)
+        self.sum_log_m = np.bincount(inverse, weights=np.log(m))
+
+    def value_and_grad(self, log_params: Array) -> tuple[float, Array]:
+        p, q, v = np.exp(log_params)
+        k, n, s = self.levels, self.count, self.sum_log_m
+        pk = p * k
+        shifted = self.xm + v
+        log_shifted = np.log(shifted)
+        inverse = np.reciprocal(shifted, out=shifted)
+        x_log, sum_log = float(np.dot(self.x, log_shifted)), float(log_shifted.sum())
+        x_inv, sum_inv = float(np.dot(self.x, inverse)), float(inverse.sum())
+        per_level = gammaln(pk + q) - gammaln(pk) - gammaln(q) + q * np.log(v) + pk * np.log(k)
+        value = float(np.dot(n, per_level) + np.dot(pk - 1.0, s)) - (p * x_log + q * sum_log)
+        psi = digamma(pk + q)
+        d_p = float(np.dot(n * k, psi - digamma(pk) + np.log(k)) + np.dot(k, s)) - x_log
+        d_q = float(np.dot(n, psi - digamma(q) + np.log(v))) - sum_log
+        d_v = float(n.sum()) * q / v - (p * x_inv + q * sum_inv)
+        return value, np.array([d_p * p, d_q * q, d_v * v])
 
 
 class GammaGammaModel(CovariateMixin, ModelBase):
@@ -251,9 +275,7 @@ class GammaGammaModel(CovariateMixin, ModelBase):
                 stacklevel=2,
             )
 
-        def value_and_grad(lp: Array) -> tuple[float, Array]:
-            return float(gamma_gamma_log_likelihood(lp, x, m).sum()), _gradient(lp, x, m)
-
+        value_and_grad = _ByFrequency(x, m).value_and_grad
         mean, var = float(m.mean()), float(m.var())
         shape = max(mean**2 / var, 0.5) if var > 0 else 1.0
         starts = [np.log([shape, 2.0, mean / shape]), np.zeros(3)]

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
@@ -65,8 +67,12 @@ def daily_occasions(frame: AnyFrame) -> AnyFrame:
     )
 
 
-def last_day(daily: AnyFrame, purpose: str) -> int:
-    """The last purchase day of :func:`daily_occasions`; a SchemaError when there is none.
+def last_day(frame: AnyFrame, purpose: str) -> int:
+    """The last purchase day, as an epoch day; a SchemaError when there is none.
+
+    ``frame`` is either :func:`daily_occasions` (its ``_day`` column) or canonical
+    transactions, whose latest ``timestamp`` is read with one cheap aggregation (no
+    group-by, so engines reading Parquet need only that column).
 
     Examples
     --------
@@ -75,8 +81,17 @@ def last_day(daily: AnyFrame, purpose: str) -> int:
     >>> from crmanalytics.value.summary import last_day
     >>> last_day(nw.from_native(pd.DataFrame({"_day": [3, 9]})), "customer_summary")
     9
+    >>> tx = nw.from_native(pd.DataFrame({"timestamp": pd.to_datetime(["1970-01-02 23:00"])}))
+    >>> last_day(tx, "customer_summary")
+    1
     """
-    value = collect(daily.select(nw.col("_day").max())).item(0, 0)
+    if "_day" in frame.collect_schema().names():
+        value = collect(frame.select(nw.col("_day").max())).item(0, 0)
+    else:
+        latest = collect(frame.select(nw.col("timestamp").max()))
+        value = None
+        if latest.item(0, 0) is not None and not pd.isna(latest.item(0, 0)):
+            value = latest.select(epoch_day("timestamp", latest)).item(0, 0)
     if value is None or pd.isna(value):
         raise SchemaError(
             "transactions",
@@ -103,6 +118,166 @@ def _first_day_excluded_count(daily: AnyFrame, end: int) -> int:
         .select(nw.len())
     )
     return int(collect(late).item(0, 0))
+
+
+def _occasion_stats(daily: AnyFrame) -> AnyFrame:
+    """Per customer: occasions ``_days``, ``_first`` and ``_last`` day, ``_repeat_amount``.
+
+    ``_repeat_amount`` is the spend of every occasion but the first. It needs the
+    amount of each customer's first day: DuckDB takes it with ``arg_min`` and Polars
+    as the amount at the smallest day (``min_by``), in the same single aggregation as the rest
+    (total minus first day); other engines use a window (a second pass). All of it
+    runs in the caller's engine.
+    """
+    stats = [
+        nw.len().alias("_days"),
+        nw.col("_day").min().alias("_first"),
+        nw.col("_day").max().alias("_last"),
+    ]
+    implementation = daily.implementation
+    if implementation.is_duckdb():
+        relation = nw.to_native(daily).aggregate(
+            "customer_id, count(*) AS _days, min(_day) AS _first, max(_day) AS _last, "
+            "sum(amount) - arg_min(amount, _day) AS _repeat_amount",
+            "customer_id",
+        )
+        wrapped: AnyFrame = nw.from_native(relation)
+        return wrapped
+    if implementation.is_polars():
+        import polars as pl
+
+        native = nw.to_native(daily)
+        amount = pl.col("amount")
+        # min_by where this Polars has it (it streams); sort_by().first() otherwise
+        first_amount = amount.min_by("_day") if hasattr(amount, "min_by") else None
+        if first_amount is None:  # pragma: no cover - older Polars
+            first_amount = amount.sort_by("_day").first()
+        out = native.group_by("customer_id").agg(
+            pl.len().alias("_days"),
+            pl.col("_day").min().alias("_first"),
+            pl.col("_day").max().alias("_last"),
+            (pl.col("amount").sum() - first_amount).alias("_repeat_amount"),
+        )
+        result: AnyFrame = nw.from_native(out)
+        return result
+    first_day = nw.col("_day").min().over("customer_id")
+    repeat = nw.when(nw.col("_day") == first_day).then(nw.lit(0.0)).otherwise(nw.col("amount"))
+    return (
+        daily.with_columns(repeat.alias("_repeat_amount"))
+        .group_by("customer_id")
+        .agg(*stats, nw.col("_repeat_amount").sum())
+    )
+
+
+def _warn_left_out(left_out: int, holdout: bool) -> None:
+    """Warn about customers whose first purchase falls after the period summarised."""
+    if left_out:
+        period = "calibration_end" if holdout else "observation_end"
+        warnings.warn(
+            DataQualityWarning(
+                f"{left_out} customer{'s' if left_out != 1 else ''} made their first "
+                f"purchase after {period} and are not in the summary (they have no "
+                "history in the period summarised)"
+            ),
+            stacklevel=3,
+        )
+
+
+def _summary_frame(
+    daily: AnyFrame, cal_end: int, obs_end: int, unit: float, holdout: bool
+) -> AnyFrame:
+    """The summary as aggregations of :func:`daily_occasions` in the caller's engine."""
+    per_customer = _occasion_stats(daily.filter(nw.col("_day") <= cal_end)).select(
+        nw.col("customer_id"),
+        (nw.col("_days") - 1).cast(nw.Int64).alias("frequency"),
+        ((nw.col("_last") - nw.col("_first")) / unit).cast(nw.Float64).alias("recency"),
+        ((nw.lit(cal_end) - nw.col("_first")) / unit).cast(nw.Float64).alias("T"),
+        nw.when(nw.col("_days") > 1)
+        .then(nw.col("_repeat_amount") / (nw.col("_days") - 1))
+        .otherwise(nw.lit(0.0))
+        .cast(nw.Float64)
+        .alias("monetary_value"),
+    )
+    if holdout:
+        later = (
+            daily.filter((nw.col("_day") > cal_end) & (nw.col("_day") <= obs_end))
+            .group_by("customer_id")
+            .agg(
+                nw.len().alias("frequency_holdout"),
+                nw.col("amount").mean().alias("monetary_value_holdout"),
+            )
+        )
+        per_customer = _left_join(per_customer, later).with_columns(
+            nw.col("frequency_holdout").fill_null(0).cast(nw.Int64),
+            nw.col("monetary_value_holdout").fill_null(0.0).cast(nw.Float64),
+            nw.lit((obs_end - cal_end) / unit).cast(nw.Float64).alias("duration_holdout"),
+        )
+    return per_customer.sort("customer_id")
+
+
+def _summary_numpy(
+    native: pd.DataFrame, cal_end: int, obs_end: int, unit: float, *, holdout: bool
+) -> tuple[AnyFrame, int]:
+    """The summary of a pandas frame with numpy datetimes, in sorted-array passes.
+
+    Days are the integer epoch timestamps floor-divided by a day in the column's own
+    resolution (ns, us, ms or s: no conversion, no copy). Customers are integer
+    codes in sorted order; one sort of ``code * span + day`` groups the occasions,
+    and every statistic is a ``reduceat`` or a ``bincount`` over them: the same
+    numbers as the engine aggregation (first day's spend subtracted from the total).
+    Returns the columns and the count of customers left out (first purchase after
+    the period summarised).
+    """
+    stamps = native["timestamp"].to_numpy()
+    resolution, step = np.datetime_data(stamps.dtype)
+    per_day = int(np.timedelta64(1, "D") // np.timedelta64(step, resolution))  # type: ignore[call-overload]
+    day = stamps.view(np.int64) // per_day
+    codes, ids = pd.factorize(native["customer_id"], sort=True)
+    amount = native["amount"].to_numpy(dtype=np.float64)
+    in_window = day <= obs_end
+    if not in_window.all():
+        codes, day, amount = codes[in_window], day[in_window], amount[in_window]
+    base = int(day.min()) if day.size else 0
+    span = int(day.max()) - base + 1 if day.size else 1
+    key = codes.astype(np.int64) * span + (day - base)
+    if len(ids) * span < 2**31:  # a 32-bit key sorts about twice as fast
+        key = key.astype(np.int32)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if key.size else key
+    spend = np.add.reduceat(amount[order], starts) if key.size else amount
+    occasion_key = key[starts]
+    occasion_key = occasion_key.astype(np.int64)
+    customer, day_of = occasion_key // span, occasion_key % span + base
+    calibration = day_of <= cal_end
+    c_customer, c_day = customer[calibration], day_of[calibration]
+    c_spend = spend[calibration]
+    edge = np.flatnonzero(np.concatenate(([True], c_customer[1:] != c_customer[:-1])))
+    edge = edge if c_customer.size else edge[:0]
+    ends = np.append(edge[1:], c_customer.size) - 1
+    days = np.diff(np.append(edge, c_customer.size))
+    first, last = c_day[edge], c_day[ends]
+    repeat = (np.add.reduceat(c_spend, edge) if edge.size else c_spend[:0]) - c_spend[edge]
+    who = c_customer[edge]
+    repeats = days - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        money = np.where(days > 1, repeat / repeats, 0.0)
+    out: dict[str, Any] = {
+        "customer_id": ids[who],
+        "frequency": repeats.astype(np.int64),
+        "recency": ((last - first) / unit).astype(np.float64),
+        "T": ((cal_end - first) / unit).astype(np.float64),
+        "monetary_value": money.astype(np.float64),
+    }
+    if holdout:
+        later = ~calibration
+        count = np.bincount(customer[later], minlength=len(ids))[who]
+        total = np.bincount(customer[later], weights=spend[later], minlength=len(ids))[who]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["frequency_holdout"] = count.astype(np.int64)
+            out["monetary_value_holdout"] = np.where(count > 0, total / count, 0.0)
+        out["duration_holdout"] = np.full(who.size, (obs_end - cal_end) / unit)
+    return nw.from_native(pd.DataFrame(out), eager_only=True), len(ids) - int(who.size)
 
 
 def _left_join(left: AnyFrame, right: AnyFrame) -> AnyFrame:
@@ -182,9 +357,14 @@ def customer_summary(
 
     Notes
     -----
-    Runs as narwhals aggregations inside the caller's engine. Two scalars may be
-    computed eagerly: the default ``observation_end`` and the count of customers left
-    out. Negative amounts (returns) are summed into their day's spend as they are.
+    Runs as aggregations inside the caller's engine: one group-by per customer and
+    day, then one per customer. A pandas frame with numpy datetimes is summarised
+    with numpy instead (integer day numbers at the column's own resolution, one
+    sort), with the same numbers. Two scalars may be computed eagerly: the default
+    ``observation_end`` (one ``max`` of the timestamps) and the count of customers
+    left out. Negative amounts (returns) are summed into their day's spend as they
+    are. A lazy result is a query: when several steps read it, compute it once
+    (see the scaling guide).
 
     Examples
     --------
@@ -209,8 +389,7 @@ def customer_summary(
     """
     unit = time_unit_days(time_unit)
     frame = validated(transactions, "transactions", columns=columns, purpose="customer_summary")
-    daily = daily_occasions(frame)
-    last = last_day(daily, "customer_summary")
+    last = last_day(frame, "customer_summary")
     if observation_end is None:
         obs_end = last
         implicit_end = True
@@ -223,63 +402,19 @@ def customer_summary(
             f"calibration_end ({calibration_end}) must be before observation_end "
             f"(day {obs_end}); pass a later observation_end or an earlier calibration_end"
         )
-    # Customers can only start after the summarised period if some purchase falls after
-    # it; checking the last purchase day first spares a pass over the data.
-    if calibration_end is not None or (not implicit_end and last > cal_end):
-        left_out = _first_day_excluded_count(daily, cal_end)
-        if left_out:
-            period = "calibration_end" if calibration_end is not None else "observation_end"
-            warnings.warn(
-                DataQualityWarning(
-                    f"{left_out} customer{'s' if left_out != 1 else ''} made their first "
-                    f"purchase after {period} and are not in the summary (they have no "
-                    "history in the period summarised)"
-                ),
-                stacklevel=2,
-            )
-
-    calib = daily.filter(nw.col("_day") <= cal_end).with_columns(
-        nw.col("_day").min().over("customer_id").alias("_first")
-    )
-    repeat_amount = (
-        nw.when(nw.col("_day") == nw.col("_first")).then(nw.lit(0.0)).otherwise(nw.col("amount"))
-    )
-    per_customer = (
-        calib.with_columns(repeat_amount.alias("_repeat_amount"))
-        .group_by("customer_id")
-        .agg(
-            nw.len().alias("_days"),
-            nw.col("_first").min(),
-            nw.col("_day").max().alias("_last"),
-            nw.col("_repeat_amount").sum(),
-        )
-        .select(
-            nw.col("customer_id"),
-            (nw.col("_days") - 1).cast(nw.Int64).alias("frequency"),
-            ((nw.col("_last") - nw.col("_first")) / unit).cast(nw.Float64).alias("recency"),
-            ((nw.lit(cal_end) - nw.col("_first")) / unit).cast(nw.Float64).alias("T"),
-            nw.when(nw.col("_days") > 1)
-            .then(nw.col("_repeat_amount") / (nw.col("_days") - 1))
-            .otherwise(nw.lit(0.0))
-            .cast(nw.Float64)
-            .alias("monetary_value"),
-        )
-    )
-    if calibration_end is not None:
-        holdout = (
-            daily.filter((nw.col("_day") > cal_end) & (nw.col("_day") <= obs_end))
-            .group_by("customer_id")
-            .agg(
-                nw.len().alias("frequency_holdout"),
-                nw.col("amount").mean().alias("monetary_value_holdout"),
-            )
-        )
-        per_customer = _left_join(per_customer, holdout).with_columns(
-            nw.col("frequency_holdout").fill_null(0).cast(nw.Int64),
-            nw.col("monetary_value_holdout").fill_null(0.0).cast(nw.Float64),
-            nw.lit((obs_end - cal_end) / unit).cast(nw.Float64).alias("duration_holdout"),
-        )
-    result = to_caller(per_customer.sort("customer_id"), transactions)
+    holdout = calibration_end is not None
+    native = nw.to_native(frame) if frame.implementation.is_pandas() else None
+    if native is not None and native["timestamp"].dtype.kind == "M":
+        columns_out, left_out = _summary_numpy(native, cal_end, obs_end, unit, holdout=holdout)
+        _warn_left_out(left_out, holdout)
+        result = to_caller(columns_out, transactions)
+    else:
+        daily = daily_occasions(frame)
+        # Customers can only start after the summarised period if some purchase falls
+        # after it; checking the last purchase day first spares a pass over the data.
+        if holdout or (not implicit_end and last > cal_end):
+            _warn_left_out(_first_day_excluded_count(daily, cal_end), holdout)
+        result = to_caller(_summary_frame(daily, cal_end, obs_end, unit, holdout), transactions)
     if isinstance(result, pd.DataFrame):
         result.attrs["time_unit"] = time_unit
     return result
