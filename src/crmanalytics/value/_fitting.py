@@ -49,6 +49,7 @@ LogLikGradHess = Callable[[Array], tuple[float, Array, Array]]
 
 _Z95 = 1.959963984540054
 _LOG_BOUND = 30.0
+_RIDGE_LOG = 12.0
 
 
 @dataclass(frozen=True)
@@ -371,12 +372,32 @@ def _identified(res: NewtonResult) -> bool:
     """Newton converged where the curvature is clearly positive in every direction.
 
     A condition number above 1e6 means a ridge (parameters running off together): the
-    fit is then left to the L-BFGS-B path and its checks, exactly as before Newton.
+    fit is then left to the L-BFGS-B path and its checks, exactly as before Newton. So is
+    an optimum with a parameter beyond ``exp(+-12)``: on a ridge that flattens out (BG/NBD
+    ``a`` and ``b`` growing together when nothing shows dropout) the gradient falls below
+    the tolerance long before the curvature looks singular, and where Newton stops on it
+    depends on the rows' order; L-BFGS-B then runs to its bounds and says so.
     """
     if not res.converged or not np.all(np.isfinite(res.hessian)):
         return False
+    if np.any(np.abs(res.x) > _RIDGE_LOG):
+        return False
     eig = np.linalg.eigvalsh(0.5 * (res.hessian + res.hessian.T))
     return bool(eig[0] > 1e-6 * max(float(eig[-1]), 1e-300))
+
+
+def _on_a_ridge(log_params: Array, hess: Array) -> bool:
+    """A parameter beyond ``exp(+-12)`` where the curvature is nearly singular.
+
+    The likelihood then keeps rising, ever more slowly, as parameters run off together
+    (BG/NBD ``a`` and ``b`` when nothing in the data shows dropout): the optimiser stops
+    somewhere on the ridge, at a point that depends on the rows' order, and no estimate
+    there means anything.
+    """
+    if not np.any(np.abs(log_params) > _RIDGE_LOG):
+        return False
+    eig = np.linalg.eigvalsh(-0.5 * (hess + hess.T))
+    return bool(eig[0] <= 1e-6 * max(float(eig[-1]), 1e-300))
 
 
 def _covariance(hess: Array) -> Array | None:
@@ -446,7 +467,7 @@ def _fit_lbfgsb(
 
     hess = _observed_information(value_and_grad, best.x, total_weight, penalizer)
     cov = _covariance(hess)
-    if cov is None:
+    if cov is None or _on_a_ridge(best.x, hess):
         raise ConvergenceError(
             f"{model} fit stopped at parameters {np.exp(best.x).round(6).tolist()} where the "
             "log-likelihood is flat in some direction: the data do not identify all "

@@ -111,12 +111,16 @@ def distinct_rows(
     columns: Mapping[str, str] | None = None,
     purpose: str = "this model",
 ) -> Columns:
-    """Distinct (frequency, recency, T) rows with their total weight, computed in the engine."""
+    """Distinct (frequency, recency, T) rows with their total weight, computed in the engine.
+
+    The rows come back sorted: engines (Polars' streaming group-by, Spark) return groups
+    in an order that changes from run to run, and a fit must not depend on it.
+    """
     names = ["frequency", "recency", "T"]
     needs = [*names, *([weights] if weights is not None else [])]
     frame = summary_frame(summary, needs, columns=columns, purpose=purpose)
     weight = nw.len() if weights is None else nw.col(weights).sum()
-    grouped = collect(frame.group_by(*names).agg(weight.alias("_weight")))
+    grouped = collect(frame.group_by(*names).agg(weight.alias("_weight"))).sort(*names)
     cols: Columns = {n: grouped[n].to_numpy().astype(np.float64) for n in [*names, "_weight"]}
     check_btyd({n: cols[n] for n in names})
     w = cols["_weight"]
