@@ -28,12 +28,11 @@ SHOWN = (
     ("peer_seconds", "its seconds"),
     ("ratio", "speed-up"),
     ("load", "load"),
-    ("note", "note"),
 )
 
 
 def _cell(row: dict[str, str], key: str) -> str:
-    value = row.get(key, "") or "-"
+    value = row.get(key, "") or "\u2013"  # an en dash: a lone "-" would be a bullet list
     if key == "rows" and value.isdigit():
         unit = row.get("unit", "")
         return f"{int(value):,} {unit}".strip()
@@ -50,7 +49,7 @@ def results_rst(rows: list[dict[str, str]]) -> list[str]:
     lines: list[str] = []
     for bench, group in sorted(by_bench.items()):
         lines += [
-            f".. rubric:: {bench} (``benchmarks/bench_{bench}.py``)",
+            f"**{bench}**, from ``benchmarks/bench_{bench}.py``:",
             "",
             ".. list-table::",
             "   :header-rows: 1",
@@ -62,6 +61,13 @@ def results_rst(rows: list[dict[str, str]]) -> list[str]:
             lines.append(f"   * - {_cell(row, SHOWN[0][0])}")
             lines += [f"     - {_cell(row, key)}" for key, _ in SHOWN[1:]]
         lines.append("")
+        notes = [row for row in group if row.get("note")]
+        if notes:
+            lines += ["Notes:", ""]
+            for row in notes:
+                where = f"{row['case']}, {row['backend']}, {_cell(row, 'rows')}"
+                lines.append(f"* {where}: {row['note'].replace('|', '/')}")
+            lines.append("")
     machines = sorted({(r["machine"], r["python"], r["date"]) for r in rows})
     lines += [
         '"load" is the machine\'s 1-minute load average when the figure was taken: above '
@@ -84,6 +90,8 @@ class BenchmarkResultsDirective(Directive):
 
     def run(self) -> list[nodes.Node]:
         rows: list[dict[str, str]] = []
+        # rebuild the page when the results change (incremental builds)
+        self.state.document.settings.env.note_dependency(str(RESULTS))
         if RESULTS.exists():
             with RESULTS.open(newline="") as handle:
                 rows = list(csv.DictReader(handle))
