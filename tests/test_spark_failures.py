@@ -32,8 +32,8 @@ TX = pd.DataFrame(
 
 @pytest.mark.parametrize("backend", ["pyspark"])
 def test_udf_raising_inside_a_job_raises_from_our_call(backend: str) -> None:
-    from pyspark.sql import functions as F
     from pyspark.errors import PythonException
+    from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType
 
     def broken(value):  # type: ignore[no-untyped-def]  # Spark reads hints as a pandas UDF
