@@ -109,7 +109,7 @@ def shortest_lags(
     Step 3 pairs each purchase with at most one purchase of each earlier item, so the
     rows aggregated are the kernel's candidate pairs, not the customer's squared events.
     """
-    days = events.select(customer, day).unique()
+    days = events.group_by(customer, day).agg(nw.len().alias(_COUNT)).select(customer, day)
     window = nw.col(_DAY_B) - nw.col(day) >= min_gap
     if max_gap is not None:
         window = window & (nw.col(_DAY_B) - nw.col(day) <= max_gap)
