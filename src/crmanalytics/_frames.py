@@ -36,8 +36,7 @@ A public analysis reads the same way everywhere:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 import narwhals.stable.v2 as nw
@@ -62,7 +61,6 @@ __all__ = [
     "is_lazy",
     "lazy_like",
     "renamed",
-    "reused",
     "time_unit_days",
     "to_caller",
     "to_day_number",
@@ -259,33 +257,6 @@ def _collect_spark(frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
         raise outcome["error"]
     result: nw.DataFrame[Any] = outcome["frame"]
     return result
-
-
-@contextmanager
-def reused(frame: AnyFrame) -> Iterator[AnyFrame]:
-    """A frame one computation reads several times: cached on PySpark, released after.
-
-    Inside the block a PySpark frame is persisted, so the plan that made it (a scan,
-    a distinct, a join) runs once however many branches read it; on leaving the block
-    it is unpersisted, so nothing stays cached in the caller's session. Other
-    engines get the frame as it is.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> from crmanalytics._frames import collect, from_native, reused
-    >>> with reused(from_native(pl.LazyFrame({"a": [1, 2]}))) as f:
-    ...     collect(f.select(f.columns)).shape
-    (2, 1)
-    """
-    if not (isinstance(frame, nw.LazyFrame) and frame.implementation.is_pyspark()):
-        yield frame
-        return
-    native = nw.to_native(frame).persist()
-    try:
-        yield nw.from_native(native)
-    finally:
-        native.unpersist()
 
 
 def to_numpy(frame: AnyFrame, columns: Sequence[str]) -> dict[str, npt.NDArray[Any]]:

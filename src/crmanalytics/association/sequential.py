@@ -36,7 +36,7 @@ import pandas as pd
 from narwhals.stable.v2.typing import IntoFrameT
 
 from crmanalytics._checks import check_fraction, whole_days
-from crmanalytics._frames import collect, epoch_day, reused, to_caller, validated
+from crmanalytics._frames import collect, epoch_day, to_caller, validated
 from crmanalytics.association._common import names_of, product_names
 from crmanalytics.association._engine_pairs import (
     ANTECEDENT,
@@ -222,19 +222,17 @@ def sequential_rules(
     )
     kept = join(events, frequent, _ITEM)
     if counting == "engine" or (counting == "auto" and frame.implementation.is_spark_like()):
-        # the pruned events feed several joins: computed once, released after
-        with reused(kept) as cached:
-            pairs = pair_counts_in_engine(
-                cached.select(_CUST, _ITEM, _DAY),
-                cached.group_by(_ITEM).agg(nw.col(_N).max()),
-                customer=_CUST,
-                item=_ITEM,
-                day=_DAY,
-                n_buyers=_N,
-                min_gap=gap_min,
-                max_gap=gap_max,
-                min_count=min_count,
-            )
+        pairs = pair_counts_in_engine(
+            kept.select(_CUST, _ITEM, _DAY),
+            frequent,
+            customer=_CUST,
+            item=_ITEM,
+            day=_DAY,
+            n_buyers=_N,
+            min_gap=gap_min,
+            max_gap=gap_max,
+            min_count=min_count,
+        )
     else:
         pairs = _pair_counts_locally(
             collect(kept), min_gap=gap_min, max_gap=gap_max, min_count=min_count
