@@ -8,9 +8,11 @@ each customer's shortest lag per ``(A, B)`` and then to a histogram: customers p
 rules x distinct lags rows) and the buyer count per item are collected; counts, lag
 sums and exact median lags per pair are read off the histogram with numpy.
 
-The self-join is quadratic in each customer's number of events, but it is partitioned by
-customer, so a cluster spreads it over its executors; on one machine the kernel is
-several times faster, which is why ``sequential_rules`` uses it there by default.
+The join is pruned as the kernel is (see :func:`shortest_lags`): each purchase meets at
+most one purchase of each earlier item, not every purchase of the customer. It is
+partitioned by customer, so a cluster spreads it over its executors; on one machine the
+kernel is still many times faster, which is why ``sequential_rules`` uses it there by
+default.
 """
 
 from __future__ import annotations
