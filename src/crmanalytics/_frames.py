@@ -174,6 +174,8 @@ def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
     Only call this on results that are small (per customer or smaller). Polars runs
     the query on its streaming engine, which keeps memory near the size of the result
     rather than of the input (it falls back to the in-memory engine where needed).
+    PySpark collects under a watch, so a failed job raises instead of hanging (see
+    :func:`_collect_spark`).
 
     Examples
     --------
@@ -185,8 +187,81 @@ def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
     if isinstance(frame, nw.LazyFrame):
         if frame.implementation.is_polars():
             return frame.collect(engine="streaming")
+        if frame.implementation.is_pyspark():
+            return _collect_spark(frame)
         return frame.collect()
     return frame
+
+
+#: Seconds a PySpark collection may wait with none of its jobs running before it is
+#: declared lost (the driver's serving thread died, e.g. of ``OutOfMemoryError``).
+SPARK_STALL_SECONDS = 120.0
+_SPARK_POLL_SECONDS = 1.0
+
+
+class SparkCollectError(RuntimeError):
+    """A PySpark result never reached Python: the driver died or stopped serving it."""
+
+
+def _collect_spark(frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
+    """Collect a PySpark frame so that a failure raises instead of hanging.
+
+    PySpark serves results to Python from a driver thread; when that thread dies of a
+    fatal JVM error (``OutOfMemoryError``) the Python side can wait on it forever. The
+    collection runs in a worker thread under its own Spark job group while this thread
+    watches: an error inside the job is re-raised as it is; a driver that stops
+    answering, a stopped context, or no job of the group running for
+    :data:`SPARK_STALL_SECONDS` raise :class:`SparkCollectError` (the group's jobs are
+    cancelled first).
+    """
+    import threading
+    import uuid
+
+    context = nw.to_native(frame).sparkSession.sparkContext
+    group = f"crmanalytics-{uuid.uuid4().hex}"
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            context.setJobGroup(group, "crmanalytics: collecting a small result")
+            outcome["frame"] = frame.collect()
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name=group, daemon=True)
+    worker.start()
+    idle = 0.0
+    while True:
+        worker.join(_SPARK_POLL_SECONDS)
+        if not worker.is_alive():
+            break
+        try:
+            if context._jsc.sc().isStopped():
+                raise SparkCollectError("the Spark context stopped while collecting a result")
+            tracker = context.statusTracker()
+            running = [
+                job
+                for job in tracker.getJobIdsForGroup(group)
+                if (info := tracker.getJobInfo(job)) is not None and info.status == "RUNNING"
+            ]
+        except SparkCollectError:
+            raise
+        except Exception as exc:
+            raise SparkCollectError(
+                f"the Spark driver stopped answering while collecting a result: {exc}"
+            ) from exc
+        idle = 0.0 if running else idle + _SPARK_POLL_SECONDS
+        if idle >= SPARK_STALL_SECONDS:
+            context.cancelJobGroup(group)
+            raise SparkCollectError(
+                f"no Spark job ran for {SPARK_STALL_SECONDS:.0f} s and the result never "
+                "reached Python: the driver most likely ran out of memory while serving "
+                "it (raise spark.driver.memory, or see the scaling guide)"
+            )
+    if "error" in outcome:
+        raise outcome["error"]
+    result: nw.DataFrame[Any] = outcome["frame"]
+    return result
 
 
 def to_numpy(frame: AnyFrame, columns: Sequence[str]) -> dict[str, npt.NDArray[Any]]:

@@ -209,7 +209,11 @@ def sequential_rules(
             nw.col(item).alias(_ITEM),
             epoch_day("timestamp", frame).alias(_DAY),
         )
-        .unique()
+        # distinct rows as a group-by: a hash aggregate everywhere (``unique`` is a sort
+        # and a window on PySpark)
+        .group_by(_CUST, _ITEM, _DAY)
+        .agg(nw.len().alias(_N))
+        .select(_CUST, _ITEM, _DAY)
     )
     frequent = (
         events.group_by(_ITEM)

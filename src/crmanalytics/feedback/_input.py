@@ -160,7 +160,7 @@ def _as_values(scores: Any) -> tuple[str, _Values]:
         return "score", _object_values(list(scores))
     wrapped = nw.from_native(scores, pass_through=True, allow_series=True)
     if isinstance(wrapped, nw.LazyFrame):
-        wrapped = wrapped.collect()
+        wrapped = collect(wrapped)
     if isinstance(wrapped, nw.DataFrame):
         names = wrapped.columns
         if len(names) != 1:
