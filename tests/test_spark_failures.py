@@ -17,6 +17,7 @@ import pytest
 from backends import SPARK_ENABLED, convert
 
 from crmanalytics import _frames
+from crmanalytics.errors import SparkCollectError
 from crmanalytics.value import customer_summary
 
 pytestmark = pytest.mark.skipif(not SPARK_ENABLED, reason="needs CRM_TEST_SPARK=1")
@@ -70,6 +71,6 @@ def test_a_result_never_served_raises_instead_of_hanging(
 ) -> None:
     frame = nw.from_native(convert(TX, backend))
     started = time.perf_counter()
-    with pytest.raises(_frames.SparkCollectError, match="never reached Python"):
+    with pytest.raises(SparkCollectError, match="never reached Python"):
         _frames.collect(frame)
     assert time.perf_counter() - started < 10

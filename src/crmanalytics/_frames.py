@@ -46,6 +46,8 @@ import pandas as pd
 from narwhals.exceptions import DuplicateError
 from narwhals.stable.v2.typing import IntoFrameT
 
+from crmanalytics.errors import SparkCollectError
+
 if TYPE_CHECKING:
     from crmanalytics.schema import Invalid
 
@@ -197,10 +199,6 @@ def collect(frame: AnyFrame) -> nw.DataFrame[Any]:
 #: declared lost (the driver's serving thread died, e.g. of ``OutOfMemoryError``).
 SPARK_STALL_SECONDS = 120.0
 _SPARK_POLL_SECONDS = 1.0
-
-
-class SparkCollectError(RuntimeError):
-    """A PySpark result never reached Python: the driver died or stopped serving it."""
 
 
 def _collect_spark(frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:

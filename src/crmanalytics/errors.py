@@ -23,6 +23,7 @@ __all__ = [
     "NotFittedError",
     "Problem",
     "SchemaError",
+    "SparkCollectError",
     "ValidationReport",
 ]
 
@@ -159,6 +160,22 @@ class ConvergenceError(CRMError, RuntimeError):
     >>> from crmanalytics.errors import ConvergenceError
     >>> str(ConvergenceError("try penalizer=0.001"))
     'try penalizer=0.001'
+    """
+
+
+class SparkCollectError(CRMError, RuntimeError):
+    """A PySpark result never reached Python: the driver died or stopped serving it.
+
+    Raised instead of waiting forever when the driver's thread that serves results to
+    Python dies (typically of ``OutOfMemoryError``), the Spark context stops, or no job
+    of the collection runs for two minutes; the collection's jobs are cancelled first.
+    The message says what to change (for example ``spark.driver.memory``).
+
+    Examples
+    --------
+    >>> from crmanalytics.errors import CRMError, SparkCollectError
+    >>> issubclass(SparkCollectError, CRMError)
+    True
     """
 
 
