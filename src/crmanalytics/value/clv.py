@@ -207,7 +207,7 @@ def _lazy_clv(
         keep=["frequency", "monetary_value"],
     )
     money = nw.col("monetary_value")
-    broken = collect(frame.select((money.is_null() | ~money.is_finite()).sum()))
+    broken = collect(frame.select((money.is_null() | ~money.is_finite()).cast(nw.Int64).sum()))
     if int(broken.item(0, 0) or 0):  # the eager path's check, as one engine count
         read_summary(frame.filter(money.is_null() | ~money.is_finite()), _NAMES, purpose=purpose)
     return to_caller(
