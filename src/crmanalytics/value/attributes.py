@@ -58,7 +58,9 @@ def add_customer_attributes(
     -------
     dataframe
         The summary's type, with the attribute columns added. A pandas result has a
-        fresh ``0..n-1`` index.
+        fresh ``0..n-1`` index. An eager summary keeps its row order; a lazy one, like
+        any lazy join, comes back in no guaranteed order (sort by ``customer_id`` when
+        order matters).
 
     Raises
     ------
@@ -77,7 +79,8 @@ def add_customer_attributes(
     >>> from crmanalytics.value import add_customer_attributes
     >>> s = pl.LazyFrame({"customer_id": ["a", "b"], "frequency": [1, 0]})
     >>> c = pl.DataFrame({"customer_id": ["a", "b"], "acquisition_channel": ["ads", "seo"]})
-    >>> add_customer_attributes(s, c).collect()["acquisition_channel"].to_list()
+    >>> out = add_customer_attributes(s, c).sort("customer_id").collect()
+    >>> out["acquisition_channel"].to_list()
     ['ads', 'seo']
     """
     frame = renamed(
@@ -137,7 +140,7 @@ def _into_engine(small: AnyFrame, like: AnyFrame) -> AnyFrame:
 def _warn_unmatched(frame: Any, right: Any) -> None:
     keys = right.select("customer_id").with_columns(nw.lit(1).alias("__crm_hit"))
     missing = frame.select("customer_id").join(keys, on="customer_id", how="left")
-    count = int(collect(missing.select(nw.col("__crm_hit").is_null().sum())).item())
+    count = int(collect(missing.select(nw.col("__crm_hit").is_null().cast(nw.Int64).sum())).item())
     if count:
         warnings.warn(
             DataQualityWarning(
