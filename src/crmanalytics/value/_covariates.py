@@ -33,7 +33,13 @@ from scipy.special import digamma, gammaln
 
 from crmanalytics.errors import ConvergenceError, Problem, SchemaError
 from crmanalytics.value._bgnbd_second_order import SecondOrder, bgnbd_second_order
-from crmanalytics.value._fitting import NewtonResult, hessian, newton, one_blas_thread
+from crmanalytics.value._fitting import (
+    NewtonResult,
+    covariance,
+    hessian,
+    newton,
+    one_blas_thread,
+)
 
 __all__ = [
     "PURCHASE_OBJECTIVES",
@@ -375,26 +381,25 @@ def _fit_with_covariates(
             ],
             sub,
         )
-    info = -hess
-    try:
-        eig = np.linalg.eigvalsh(info)
-        covariance_free = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        eig = np.array([-1.0])
-        covariance_free = np.full_like(info, np.nan)
-    if np.any(eig <= 0) or not np.all(np.isfinite(covariance_free)):
+    covariance_free = covariance(hess)
+    if covariance_free is None:
         raise ConvergenceError(
             f"{model} fit with covariates stopped where the log-likelihood is flat in some "
             "direction: a covariate may be constant, collinear with others, or a level may "
             f"have too few customers. {advice}"
         )
-    covariance = np.zeros((start.size, start.size))
-    covariance[np.ix_(mask, mask)] = covariance_free
+    full_covariance = np.zeros((start.size, start.size))
+    full_covariance[np.ix_(mask, mask)] = covariance_free
+    if stepped is not None:  # Newton's objective is the penalised mean: undo both
+        penalty = penalizer * float(np.sum(np.exp(2.0 * theta[:n_params])))
+        log_likelihood = -total_weight * (stepped.value - penalty)
+    else:
+        log_likelihood = float(objective(theta)[0])
     return CovariateFit(
         theta=theta,
         n_params=n_params,
-        log_likelihood=float(objective(theta)[0]),
-        covariance=covariance,
+        log_likelihood=log_likelihood,
+        covariance=full_covariance,
         iterations=int(iterations),
     )
 

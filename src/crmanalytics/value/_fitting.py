@@ -33,6 +33,7 @@ from crmanalytics.errors import ConvergenceError
 __all__ = [
     "FitResult",
     "NewtonResult",
+    "covariance",
     "fit_log_params",
     "hessian",
     "newton",
@@ -288,7 +289,7 @@ def fit_log_params(
         if value_grad_hess is not None:
             for start in starts:
                 res = newton(value_grad_hess, start, total_weight=total_weight, penalizer=penalizer)
-                cov = _covariance(-total_weight * res.hessian) if _identified(res) else None
+                cov = covariance(-total_weight * res.hessian) if _identified(res) else None
                 if cov is not None:
                     penalty = penalizer * float(np.sum(np.exp(2.0 * res.x)))
                     return FitResult(
@@ -345,7 +346,7 @@ def _fixed_curvature_fit(
 
     hess = _observed_information(value_and_grad, res.x, total_weight, penalizer)
     at_optimum = NewtonResult(res.x, res.value, res.gradient, -hess / total_weight, 0, True)
-    cov = _covariance(hess) if _identified(at_optimum) else None
+    cov = covariance(hess) if _identified(at_optimum) else None
     if cov is None:
         return None
     penalty = penalizer * float(np.sum(np.exp(2.0 * res.x)))
@@ -400,8 +401,16 @@ def _on_a_ridge(log_params: Array, hess: Array) -> bool:
     return bool(eig[0] <= 1e-6 * max(float(eig[-1]), 1e-300))
 
 
-def _covariance(hess: Array) -> Array | None:
-    """``inv(-hess)`` when ``-hess`` is positive definite and finite, else None."""
+def covariance(hess: Array) -> Array | None:
+    """``inv(-hess)`` when ``-hess`` is positive definite and finite, else None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.value._fitting import covariance
+    >>> covariance(-np.diag([4.0, 1.0])).tolist(), covariance(np.eye(2))
+    ([[0.25, 0.0], [0.0, 1.0]], None)
+    """
     if not np.all(np.isfinite(hess)):
         return None
     sym = 0.5 * (hess + hess.T)
@@ -466,7 +475,7 @@ def _fit_lbfgsb(
         )
 
     hess = _observed_information(value_and_grad, best.x, total_weight, penalizer)
-    cov = _covariance(hess)
+    cov = covariance(hess)
     if cov is None or _on_a_ridge(best.x, hess):
         raise ConvergenceError(
             f"{model} fit stopped at parameters {np.exp(best.x).round(6).tolist()} where the "
