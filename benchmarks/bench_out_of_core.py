@@ -160,7 +160,7 @@ def _floor(engine: str, path: Path) -> int:
             f"max(timestamp) AS last, sum(amount) AS spend FROM read_parquet('{path}') "
             "GROUP BY customer_id"
         )
-        return len(rel.fetch_arrow_table())
+        return len(rel.to_arrow_table())
     import polars as pl
 
     out = (
