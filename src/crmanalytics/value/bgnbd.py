@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -27,10 +27,10 @@ import pandas as pd
 
 from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
-from crmanalytics.value._base import ModelBase, summary_time_unit
-from crmanalytics.value._continuous import fit_rows
+from crmanalytics.value._base import summary_time_unit
+from crmanalytics.value._continuous import ContinuousPurchaseModel, check_horizon, fit_rows
 from crmanalytics.value._fitting import fit_log_params, one_blas_thread, subsample_start
-from crmanalytics.value._with_covariates import PurchaseCovariateMixin, covariate_names
+from crmanalytics.value._with_covariates import covariate_names
 
 __all__ = ["BetaGeoModel", "BetaGeoParams"]
 
@@ -61,7 +61,7 @@ class BetaGeoParams(NamedTuple):
     b: float
 
 
-class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
+class BetaGeoModel(ContinuousPurchaseModel):
     """BG/NBD model: who is still buying, and how much will they buy.
 
     Parameters
@@ -93,6 +93,14 @@ class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
     the analytic observed information. Predictions take a summary in the same time
     unit as the one fitted.
 
+    The predictions are the paper's: ``expected_purchases`` is equation (10) (its
+    hypergeometric factor once per distinct ``(frequency, T)`` pair),
+    ``expected_purchases_new_customer`` equation (9), ``probability_of_purchases``
+    for a new customer (``frequency = recency = T = 0``) equation (8) (lifetimes'
+    ``probability_of_n_purchases_up_to_time``), and ``probability_alive`` is
+    ``1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``: customers with no
+    repeat purchase are alive with probability 1 under the BG/NBD assumptions.
+
     References
     ----------
     Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "Counting your customers the
@@ -114,9 +122,7 @@ class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
     model_name = "BG/NBD"
     _covariate_kind = "bgnbd"
     _advice = _ADVICE
-
-    def __init__(self, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
+    _kernel: ClassVar[Any] = kernel
 
     def fit(
         self,
@@ -271,110 +277,8 @@ class BetaGeoModel(PurchaseCovariateMixin, ModelBase):
         params, cols = self._history_params(summary, columns, "expected_purchases")
         x, t_x, T = cols["frequency"], cols["recency"], cols["T"]
         if self.covariates_:  # per-customer parameters
-            return kernel.conditional_expected_purchases(params, x, t_x, T, _horizon(t))
-        return _expected_purchases_by_pairs(params, x, t_x, T, _horizon(t))
-
-    def probability_alive(self, summary: Any, *, columns: Mapping[str, str] | None = None) -> Array:
-        """Probability that each customer is still active at the end of their history.
-
-        ``1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``; customers with no
-        repeat purchase are alive with probability 1 under the BG/NBD assumptions.
-
-        Parameters
-        ----------
-        summary : dataframe
-            Columns ``frequency``, ``recency``, ``T``.
-        columns : mapping of str to str, optional
-            Summary name to your column name.
-
-        Returns
-        -------
-        numpy.ndarray
-            One probability per summary row.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams
-        >>> m = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))
-        >>> s = pd.DataFrame({"frequency": [0, 2, 2], "recency": [0.0, 30.0, 5.0],
-        ...                   "T": [38.0, 38.0, 38.0]})
-        >>> m.probability_alive(s).round(3)
-        array([1.   , 0.73 , 0.129])
-        """
-        params, cols = self._history_params(summary, columns, "probability_alive")
-        return kernel.probability_alive(params, cols["frequency"], cols["recency"], cols["T"])
-
-    def probability_of_purchases(
-        self, summary: Any, n: int, t: float, *, columns: Mapping[str, str] | None = None
-    ) -> Array:
-        """Probability of exactly ``n`` purchases in the next ``t`` time units.
-
-        Conditional on each customer's history; for a row with ``frequency = recency =
-        T = 0`` it is the new-customer probability P(X(t) = n), equation (8) of the
-        paper (lifetimes' ``probability_of_n_purchases_up_to_time``).
-
-        Parameters
-        ----------
-        summary : dataframe
-            Columns ``frequency``, ``recency``, ``T``.
-        n : int
-            Number of purchases (>= 0).
-        t : float
-            Horizon, in the summary's time unit.
-        columns : mapping of str to str, optional
-            Summary name to your column name.
-
-        Returns
-        -------
-        numpy.ndarray
-            One probability per summary row.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams
-        >>> m = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))
-        >>> s = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 30.43], "T": [0.0, 38.86]})
-        >>> m.probability_of_purchases(s, 0, 39).round(3)
-        array([0.574, 0.445])
-        """
-        if int(n) != n or n < 0:
-            raise ValueError(f"n must be a non-negative whole number, got {n!r}")
-        params, cols = self._history_params(summary, columns, "probability_of_purchases")
-        return kernel.probability_of_purchases(
-            params, cols["frequency"], cols["recency"], cols["T"], n=int(n), t=_horizon(t)
-        )
-
-    def expected_purchases_new_customer(self, t: float | npt.ArrayLike) -> Array:
-        """Predict purchases of a newly acquired customer within ``t`` time units.
-
-        Equation (9) of Fader, Hardie & Lee (2005). For a model with covariates, this is
-        the customer with every covariate at 0 (or its reference level).
-
-        Parameters
-        ----------
-        t : float or array-like
-            Horizon(s), in the fitted time unit.
-
-        Returns
-        -------
-        numpy.ndarray
-            One value per horizon (a 1-element array for a scalar).
-
-        Examples
-        --------
-        >>> from crmanalytics.value import BetaGeoModel, BetaGeoParams
-        >>> m = BetaGeoModel.from_params(BetaGeoParams(0.2426, 4.4136, 0.7930, 2.4261))
-        >>> m.expected_purchases_new_customer([1, 3, 32]).round(4)
-        array([0.0532, 0.1506, 1.0437])
-        """
-        params = self.param_array()
-        horizon = np.atleast_1d(np.asarray(t, dtype=np.float64))
-        if np.any(~np.isfinite(horizon) | (horizon < 0)):
-            raise ValueError(f"t must be finite and >= 0, got {t!r}")
-        zero = np.zeros_like(horizon)
-        return kernel.conditional_expected_purchases(params, zero, zero, zero, horizon)
+            return kernel.conditional_expected_purchases(params, x, t_x, T, check_horizon(t))
+        return _expected_purchases_by_pairs(params, x, t_x, T, check_horizon(t))
 
 
 def _expected_purchases_by_pairs(params: Array, x: Array, t_x: Array, T: Array, t: float) -> Array:
@@ -395,10 +299,3 @@ def _expected_purchases_by_pairs(params: Array, x: Array, t_x: Array, T: Array, 
     _, _, a, b = params
     lead = (a + b + x - 1.0) / (a - 1.0)
     return np.asarray(lead * g * kernel.probability_alive(params, x, t_x, T), dtype=np.float64)
-
-
-def _horizon(t: float) -> float:
-    value = float(t)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"t must be a finite number >= 0 (in the summary's time unit), got {t!r}")
-    return value
