@@ -212,6 +212,9 @@ def test_fit_with_covariates_through_the_public_api():
     new = s.assign(frequency=0.0, recency=0.0, T=0.0)
     shifted = new.assign(score=new.score + 1.0)
     assert (model.expected_purchases(shifted, 10) > model.expected_purchases(new, 10)).all()
+    by_horizon = model.expected_purchases_by_horizon(s, [4.0, 52.0])
+    np.testing.assert_array_equal(by_horizon[:, 1], model.expected_purchases(s, 52.0))
+    assert np.all(by_horizon[:, 1] >= by_horizon[:, 0])
     # the base summary and a saved copy
     assert list(model.summary().index) == ["r", "alpha", "a", "b"]
     again = BetaGeoModel.from_json(model.to_json())

@@ -28,8 +28,9 @@ import pandas as pd
 from crmanalytics._frames import TimeUnit
 from crmanalytics.value import _bgnbd_math as kernel
 from crmanalytics.value._base import summary_time_unit
-from crmanalytics.value._continuous import ContinuousPurchaseModel, check_horizon, fit_rows
+from crmanalytics.value._continuous import ContinuousPurchaseModel, fit_rows
 from crmanalytics.value._fitting import fit_log_params, one_blas_thread, subsample_start
+from crmanalytics.value._inputs import Columns
 from crmanalytics.value._with_covariates import covariate_names
 
 __all__ = ["BetaGeoModel", "BetaGeoParams"]
@@ -243,59 +244,38 @@ class BetaGeoModel(ContinuousPurchaseModel):
         self._record_fit(result, total, summary_time_unit(summary, time_unit))
         return self
 
-    def expected_purchases(
-        self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
-    ) -> Array:
-        """Predict purchases in the next ``t`` time units, given each customer's history.
-
-        Equation (10) of Fader, Hardie & Lee (2005): E[X(T, T+t) | x, t_x, T].
-
-        Parameters
-        ----------
-        summary : dataframe
-            Columns ``frequency``, ``recency``, ``T`` (any backend).
-        t : float
-            Horizon, in the summary's time unit.
-        columns : mapping of str to str, optional
-            Summary name to your column name.
-
-        Returns
-        -------
-        numpy.ndarray
-            One value per summary row, in row order.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from crmanalytics.value import BetaGeoModel
-        >>> from crmanalytics.value import BetaGeoParams
-        >>> m = BetaGeoModel.from_params(BetaGeoParams(0.243, 4.414, 0.793, 2.426))  # the paper's
-        >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-        >>> m.expected_purchases(one, 39).round(3)
-        array([1.226])
-        """
-        params, cols = self._history_params(summary, columns, "expected_purchases")
-        x, t_x, T = cols["frequency"], cols["recency"], cols["T"]
+    def _expected_by_horizon(self, params: Any, cols: Columns, horizons: Array) -> Array:
+        """Equation (10) at every horizon, with what does not depend on it computed once."""
         if self.covariates_:  # per-customer parameters
-            return kernel.conditional_expected_purchases(params, x, t_x, T, check_horizon(t))
-        return _expected_purchases_by_pairs(params, x, t_x, T, check_horizon(t))
+            return super()._expected_by_horizon(params, cols, horizons)
+        return _expected_purchases_by_pairs(
+            params, cols["frequency"], cols["recency"], cols["T"], horizons
+        )
 
 
-def _expected_purchases_by_pairs(params: Array, x: Array, t_x: Array, T: Array, t: float) -> Array:
-    """Equation (10) with its hypergeometric factor once per distinct ``(x, T)`` pair.
+def _expected_purchases_by_pairs(
+    params: Array, x: Array, t_x: Array, T: Array, horizons: Array
+) -> Array:
+    """Equation (10) at each horizon, its hypergeometric factor once per ``(x, T)`` pair.
 
-    The same as :func:`~crmanalytics.value._bgnbd_math.conditional_expected_purchases`.
-    Equation (10) is ``lead(x) * (1 - G(x, T, t)) * P(alive | x, t_x, T)``: the costly
-    factor does not depend on ``t_x``, and summaries have far fewer distinct
-    ``(frequency, T)`` pairs than customers. The same operations run on the same
-    values, so the result is identical to the direct evaluation.
+    The same as :func:`~crmanalytics.value._bgnbd_math.conditional_expected_purchases`
+    at each horizon (one column per horizon). Equation (10) is ``lead(x) * (1 - G(x,
+    T, t)) * P(alive | x, t_x, T)``: the costly factor does not depend on ``t_x``, and
+    summaries have far fewer distinct ``(frequency, T)`` pairs than customers; the
+    pairs and ``lead * P(alive)`` are found once for all horizons. The same
+    operations run on the same values, so the result is identical to the direct
+    evaluation.
     """
     x_codes, x_levels = pd.factorize(x)
     t_codes, t_levels = pd.factorize(T)
     pairs, pair_levels = pd.factorize(x_codes.astype(np.int64) * len(t_levels) + t_codes)
-    g = kernel.one_minus_g(
-        params, x_levels[pair_levels // len(t_levels)], t_levels[pair_levels % len(t_levels)], t
-    )[pairs]
+    pair_x = x_levels[pair_levels // len(t_levels)]
+    pair_t = t_levels[pair_levels % len(t_levels)]
     _, _, a, b = params
     lead = (a + b + x - 1.0) / (a - 1.0)
-    return np.asarray(lead * g * kernel.probability_alive(params, x, t_x, T), dtype=np.float64)
+    alive = kernel.probability_alive(params, x, t_x, T)
+    out = np.empty((x.size, horizons.size), dtype=np.float64)
+    for j, t in enumerate(horizons):
+        g = kernel.one_minus_g(params, pair_x, pair_t, float(t))[pairs]
+        out[:, j] = lead * g * alive
+    return out

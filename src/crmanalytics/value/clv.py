@@ -133,12 +133,24 @@ def _check_fitted(*models: object) -> None:
 def _periods(
     purchase_model: PurchaseModel, rows: pd.DataFrame, periods: int, length: float
 ) -> Iterator[tuple[int, Array]]:
-    """Yield ``(k, expected purchases in period k)`` for k = 1..periods."""
+    """Yield ``(k, expected purchases in period k)`` for k = 1..periods.
+
+    A model with ``expected_purchases_by_horizon`` (the library's continuous-time
+    models) answers every horizon in one call; any other
+    :class:`~crmanalytics.value.PurchaseModel` is asked once per horizon.
+    """
+    horizons = length * np.arange(1, int(periods) + 1, dtype=np.float64)
+    by_horizon = getattr(purchase_model, "expected_purchases_by_horizon", None)
+    if callable(by_horizon):
+        cumulative = np.asarray(by_horizon(rows, horizons), np.float64)
+    else:
+        cumulative = np.column_stack(
+            [np.asarray(purchase_model.expected_purchases(rows, t), np.float64) for t in horizons]
+        )
     previous = np.zeros(len(rows), dtype=np.float64)
     for k in range(1, int(periods) + 1):
-        cumulative = np.asarray(purchase_model.expected_purchases(rows, k * length), np.float64)
-        yield k, cumulative - previous
-        previous = cumulative
+        yield k, cumulative[:, k - 1] - previous
+        previous = cumulative[:, k - 1]
 
 
 def _discounted_purchases(
