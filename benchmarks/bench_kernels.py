@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from _process import purchases
+from _runner import in_subprocess
 
 TMP = Path("/tmp/crmanalytics_bench_kernels")
 TRUTH = {
@@ -83,16 +82,6 @@ def run_case(model: str, case: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t0, "params": params, "rows": len(summary)}
 
 
-def in_subprocess(model: str, case: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", __file__, "--model", model, "--case", case],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", choices=sorted(TRUTH), default="bgnbd")
@@ -111,9 +100,13 @@ def main() -> None:
     distinct = len(summary.drop_duplicates())
     load = os.getloadavg()[0]
     ours = min(
-        (in_subprocess(args.model, "ours") for _ in range(args.repeat)), key=lambda r: r["seconds"]
+        (
+            in_subprocess(__file__, "--model", args.model, "--case", "ours")
+            for _ in range(args.repeat)
+        ),
+        key=lambda r: r["seconds"],
     )
-    ref = in_subprocess(args.model, "lifetimes")
+    ref = in_subprocess(__file__, "--model", args.model, "--case", "lifetimes")
     diff = float(np.max(np.abs(np.array(ours["params"]) - np.array(ref["params"]))))
     rel = float(np.max(np.abs(np.array(ours["params"]) / np.array(ref["params"]) - 1.0)))
     ours_name, peer_name = NAMES[args.model]
@@ -126,7 +119,6 @@ def main() -> None:
     print(f"  lifetimes   : {ref['seconds']:8.2f} s  params {np.round(ref['params'], 5)}")
     print(f"  speed-up x{ratio:.1f}; max |param diff| {diff:.2e} (relative {rel:.1e})")
     if not args.no_record:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from _record import record
 
         record(

@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from _process import purchases
+from _runner import in_subprocess
 
 TMP = Path("/tmp/crmanalytics_bench_models")
 TRUTH = (0.55, 10.5, 0.6, 12.0)  # r, alpha, s, beta in weeks (CDNOW-like)
@@ -65,16 +64,6 @@ def run_case(case: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t0, "params": params, "rows": len(summary)}
 
 
-def in_subprocess(case: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", __file__, "--case", case],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=100_000)
@@ -90,8 +79,8 @@ def main() -> None:
     summary.to_parquet(TMP / "summary.parquet")
     distinct = len(summary.drop_duplicates())
     load = os.getloadavg()[0]
-    ours = in_subprocess("ours")
-    ref = in_subprocess("lifetimes")
+    ours = in_subprocess(__file__, "--case", "ours")
+    ref = in_subprocess(__file__, "--case", "lifetimes")
     diff = np.max(np.abs(np.array(ours["params"]) - np.array(ref["params"])))
     print(
         f"Pareto/NBD fit, {ours['rows']:,} customers ({distinct:,} distinct rows); "
@@ -101,7 +90,6 @@ def main() -> None:
     print(f"  lifetimes   : {ref['seconds']:8.2f} s  params {np.round(ref['params'], 4)}")
     print(f"  speed-up x{ref['seconds'] / ours['seconds']:.1f}; max |param diff| {diff:.2e}")
     if not args.no_record:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from _record import record
 
         record(

@@ -37,14 +37,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _runner import in_subprocess, peak_mb
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 SIZES = (10_000_000, 30_000_000, 100_000_000)
@@ -116,20 +114,6 @@ def _schema() -> Any:
     return pa.schema(
         [("customer_id", pa.int64()), ("timestamp", pa.timestamp("us")), ("amount", pa.float64())]
     )
-
-
-def peak_mb() -> float:
-    """Peak resident memory of this process (``VmHWM``).
-
-    Not ``ru_maxrss``: Linux carries it over ``exec``, so a child would report the
-    parent's peak when the parent was the larger.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 #: DuckDB's memory budget in both cases (its default is 80% of the machine's memory;
@@ -281,27 +265,6 @@ def check_sample(path: Path, engine: str, params: dict[str, Any]) -> float:
     )
 
 
-def in_subprocess(case: str, engine: str, path: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore",
-            __file__,
-            "--case",
-            case,
-            "--engine",
-            engine,
-            "--path",
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="*", default=list(SIZES))
@@ -315,7 +278,6 @@ def main() -> None:
         print(json.dumps(run_case(args.case, args.engine, Path(args.path))))
         return
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _record import record
 
     for rows in args.rows:
@@ -327,8 +289,12 @@ def main() -> None:
         meta = pq.ParquetFile(path).metadata
         n_rows = meta.num_rows
         for engine in args.engines:
-            floor = in_subprocess("floor", engine, path)
-            ours = in_subprocess("pipeline", engine, path)
+            floor = in_subprocess(
+                __file__, "--case", "floor", "--engine", engine, "--path", str(path)
+            )
+            ours = in_subprocess(
+                __file__, "--case", "pipeline", "--engine", engine, "--path", str(path)
+            )
             diff = None if args.no_check else check_sample(path, engine, ours)
             slower = ours["seconds"] / floor["seconds"]
             steps = ", ".join(f"{k} {v:.1f}" for k, v in ours["steps"].items())

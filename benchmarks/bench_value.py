@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _runner import in_subprocess, peak_mb
 
 TMP = Path("/tmp/crmanalytics_bench_value")
 TRUTH = (0.6, 8.0, 0.9, 3.0)  # r, alpha, a, b in weeks
@@ -74,10 +72,6 @@ def simulate_transactions(m: int, seed: int = 1) -> pd.DataFrame:
             "amount": rng.gamma(2.0, 20.0, size=m).round(2),
         }
     )
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def summary_input(case: str, tx: pd.DataFrame) -> Any:
@@ -152,16 +146,6 @@ def run_case(case: str, arg: int) -> dict[str, Any]:
     return {"seconds": seconds, "rows": len(result), "peak_mb": peak_mb(), "baseline_mb": before}
 
 
-def in_subprocess(case: str, arg: int = 0) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", __file__, "--case", case, "--arg", str(arg)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -186,8 +170,8 @@ def main() -> None:
 
 def compare_fit(args: argparse.Namespace) -> None:
     lt_n = args.lifetimes_customers or args.customers
-    ours = in_subprocess("fit-ours")
-    ref = in_subprocess("fit-lifetimes", lt_n)
+    ours = in_subprocess(__file__, "--case", "fit-ours")
+    ref = in_subprocess(__file__, "--case", "fit-lifetimes", "--arg", str(lt_n))
     per_customer = (ref["seconds"] / ref["rows"]) / (ours["seconds"] / ours["rows"])
     print(f"BG/NBD fit, {ours['rows']:,} customers (truth r, alpha, a, b = {TRUTH})")
     print(
@@ -208,13 +192,12 @@ def compare_fit(args: argparse.Namespace) -> None:
 
 def compare_summary(args: argparse.Namespace) -> None:
     """customer_summary against lifetimes with ns and with us timestamps, same run."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _record import record
 
     for resolution in ("ns", "us"):
         suffix = "" if resolution == "ns" else "-us"
         print(f"\ncustomer_summary, {args.transactions:,} transactions, {resolution} timestamps")
-        base = in_subprocess("summary-lifetimes" + suffix)
+        base = in_subprocess(__file__, "--case", "summary-lifetimes" + suffix)
         print(
             f"  lifetimes summary_data_from_transaction_data: {base['seconds']:8.2f} s  "
             f"peak RSS {base['peak_mb']:.0f} MB (data loaded: {base['baseline_mb']:.0f} MB)"
@@ -224,7 +207,7 @@ def compare_summary(args: argparse.Namespace) -> None:
         if resolution == "ns":
             cases += ("summary-polars", "summary-polars-lazy", "summary-duckdb")
         for case in cases:
-            res = in_subprocess(case + suffix)
+            res = in_subprocess(__file__, "--case", case + suffix)
             got = pd.read_parquet(TMP / f"{case}-{resolution}.parquet")
             same = (
                 all(
