@@ -3,7 +3,8 @@
 The performance page is never written by hand: this directive reads
 ``benchmarks/results/results.csv`` (written by ``benchmarks/_record.py``) at build time
 and renders one table per benchmark, followed by the machines and dates the figures come
-from. With no results yet it says so instead of failing.
+from. With no results yet it says so instead of failing. ``:benchmark: name`` renders
+only that benchmark's table (for a user guide page that quotes its figures).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "results.csv"
@@ -86,7 +87,7 @@ class BenchmarkResultsDirective(Directive):
 
     required_arguments = 0
     has_content = False
-    option_spec: ClassVar[dict[str, Any]] = {}
+    option_spec: ClassVar[dict[str, Any]] = {"benchmark": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
         rows: list[dict[str, str]] = []
@@ -95,6 +96,9 @@ class BenchmarkResultsDirective(Directive):
         if RESULTS.exists():
             with RESULTS.open(newline="") as handle:
                 rows = list(csv.DictReader(handle))
+        only = self.options.get("benchmark")
+        if only is not None:
+            rows = [row for row in rows if row["benchmark"] == only]
         container = nodes.container()
         self.state.nested_parse(StringList(results_rst(rows)), self.content_offset, container)
         return container.children
