@@ -17,6 +17,7 @@ analysis needs beyond Spark's own. ``sequential_rules`` is timed with ``counting
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -60,6 +61,8 @@ def online_retail() -> pd.DataFrame:
 def spark_session() -> Any:
     from pyspark.sql import SparkSession
 
+    # Spark's Python workers (counting in the executors) run this interpreter
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("crmanalytics-bench")

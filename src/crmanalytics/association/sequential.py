@@ -50,6 +50,7 @@ from crmanalytics.association._engine_pairs import (
     pair_counts_in_engine,
 )
 from crmanalytics.association._pairs import sequential_pair_stats
+from crmanalytics.association._spark_pairs import pair_counts_in_buckets
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["sequential_rules"]
@@ -221,7 +222,20 @@ def sequential_rules(
         .filter(nw.col(_N) >= min_count)
     )
     kept = join(events, frequent, _ITEM)
-    if counting == "engine" or (counting == "auto" and frame.implementation.is_spark_like()):
+    if counting != "local" and frame.implementation.is_pyspark():
+        # the numpy kernel in Spark's executors, one task per customer bucket
+        pairs = pair_counts_in_buckets(
+            kept.select(_CUST, _ITEM, _DAY),
+            customer=_CUST,
+            item=_ITEM,
+            day=_DAY,
+            n_buyers=_N,
+            min_gap=gap_min,
+            max_gap=gap_max,
+            min_count=min_count,
+            n_customers=n_customers,
+        )
+    elif counting == "engine" or (counting == "auto" and frame.implementation.is_spark_like()):
         pairs = pair_counts_in_engine(
             kept.select(_CUST, _ITEM, _DAY),
             frequent,
