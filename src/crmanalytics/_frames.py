@@ -168,7 +168,10 @@ def lazy_like(small: nw.DataFrame[Any], like: AnyFrame) -> nw.LazyFrame[Any]:
         session = nw.to_native(like).sparkSession
         if len(small) == 0 and implementation.is_pyspark():
             # Spark cannot infer types from no rows: an Arrow table carries them
-            return nw.from_native(session.createDataFrame(small.to_arrow())).lazy()
+            spark_frame: nw.LazyFrame[Any] = nw.from_native(
+                session.createDataFrame(small.to_arrow())
+            )
+            return spark_frame
         return small.lazy(backend=implementation, session=session)
     return small.lazy(backend=implementation)
 

@@ -16,8 +16,7 @@ from backends import SPARK_ENABLED, convert, to_pandas
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from crmanalytics.association import sequential_rules
-from crmanalytics.association import _spark_pairs
+from crmanalytics.association import _spark_pairs, sequential_rules
 from crmanalytics.association._pairs import sequential_pair_stats
 from crmanalytics.association._spark_pairs import _bucket_task
 from crmanalytics.errors import DataQualityWarning, SchemaError
@@ -465,11 +464,7 @@ def test_bucket_tasks_add_up_to_the_kernel_on_all_customers(
         )
     )
     histogram = pd.concat(
-        [
-            batch.to_pandas()
-            for part in parts
-            for batch in task(iter(part), candidates=candidates)
-        ]
+        [batch.to_pandas() for part in parts for batch in task(iter(part), candidates=candidates)]
     )
     per_pair = histogram.groupby(["__crm_code", "__crm_lag"])["__crm_count"].sum()
     total = per_pair.groupby(level=0).sum()
@@ -537,3 +532,26 @@ def test_spark_counting_in_executors_matches_brute_force(  # noqa: PLR0917
     assert_same_rules(to_pandas(got), want)
     local = sequential_rules(tx, min_gap=min_gap, max_gap=max_gap, min_support=min_support)
     pd.testing.assert_frame_equal(to_pandas(got), local)
+
+
+@pytest.mark.parametrize("backend", ["pyspark"] if SPARK_ENABLED else [])
+def test_spark_executors_without_crmanalytics_fall_back_to_sql_with_a_warning(
+    backend: str,
+) -> None:
+    from crmanalytics.association import sequential
+
+    tx = random_log(5)
+    missing = RuntimeError("ModuleNotFoundError: No module named 'crmanalytics'")
+    with (
+        mock.patch.object(sequential, "pair_counts_in_buckets", side_effect=missing),
+        pytest.warns(RuntimeWarning, match="workers cannot import crmanalytics"),
+    ):
+        got = sequential_rules(convert(tx, backend), min_support=0.05, max_gap=30)
+    want = sequential_rules(tx, min_support=0.05, max_gap=30)
+    pd.testing.assert_frame_equal(to_pandas(got), want)
+    other = RuntimeError("disk full")
+    with (
+        mock.patch.object(sequential, "pair_counts_in_buckets", side_effect=other),
+        pytest.raises(RuntimeError, match="disk full"),
+    ):
+        sequential_rules(convert(tx, backend), min_support=0.05, max_gap=30)

@@ -48,7 +48,7 @@ from crmanalytics.association._engine_pairs import (
 )
 from crmanalytics.association._pairs import lag_histogram, supporting_triples
 
-__all__ = ["bucket_count", "pair_counts_in_buckets"]
+__all__ = ["bucket_count", "executors_lack_modules", "pair_counts_in_buckets"]
 
 _CODE = "__crm_code"
 #: Customers per bucket above which more buckets than cores are used (bounds a task's
@@ -69,6 +69,19 @@ def bucket_count(parallelism: int, n_customers: int) -> int:
     (2, 40)
     """
     return max(parallelism, math.ceil(n_customers / _CUSTOMERS_PER_BUCKET), 1)
+
+
+def executors_lack_modules(error: BaseException) -> bool:
+    """Whether a failed Spark job failed because a Python worker could not import.
+
+    Examples
+    --------
+    >>> from crmanalytics.association._spark_pairs import executors_lack_modules
+    >>> executors_lack_modules(RuntimeError("ModuleNotFoundError: No module named 'numpy'"))
+    True
+    """
+    text = str(error)
+    return "ModuleNotFoundError" in text or "No module named" in text
 
 
 def pair_counts_in_buckets(
@@ -115,7 +128,7 @@ def pair_counts_in_buckets(
         spread.unpersist()
 
 
-def _count(  # noqa: PLR0913 - the parts of one call
+def _count(
     spread: Any,
     *,
     item: str,
@@ -164,7 +177,7 @@ def _count(  # noqa: PLR0913 - the parts of one call
     return per_pair(named, known, item, n_buyers)
 
 
-def _bucket_task(  # noqa: PLR0913 - bound by functools.partial
+def _bucket_task(
     batches: Iterator[Any],
     *,
     items: npt.NDArray[Any],

@@ -50,7 +50,7 @@ from crmanalytics.association._engine_pairs import (
     pair_counts_in_engine,
 )
 from crmanalytics.association._pairs import sequential_pair_stats
-from crmanalytics.association._spark_pairs import pair_counts_in_buckets
+from crmanalytics.association._spark_pairs import executors_lack_modules, pair_counts_in_buckets
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["sequential_rules"]
@@ -222,20 +222,19 @@ def sequential_rules(
         .filter(nw.col(_N) >= min_count)
     )
     kept = join(events, frequent, _ITEM)
-    if counting != "local" and frame.implementation.is_pyspark():
+    pairs = None
+    if counting != "local" and isinstance(kept, nw.LazyFrame) and kept.implementation.is_pyspark():
         # the numpy kernel in Spark's executors, one task per customer bucket
-        pairs = pair_counts_in_buckets(
+        pairs = _pair_counts_in_executors(
             kept.select(_CUST, _ITEM, _DAY),
-            customer=_CUST,
-            item=_ITEM,
-            day=_DAY,
-            n_buyers=_N,
             min_gap=gap_min,
             max_gap=gap_max,
             min_count=min_count,
             n_customers=n_customers,
         )
-    elif counting == "engine" or (counting == "auto" and frame.implementation.is_spark_like()):
+    if pairs is None and (
+        counting == "engine" or (counting == "auto" and frame.implementation.is_spark_like())
+    ):
         pairs = pair_counts_in_engine(
             kept.select(_CUST, _ITEM, _DAY),
             frequent,
@@ -247,7 +246,7 @@ def sequential_rules(
             max_gap=gap_max,
             min_count=min_count,
         )
-    else:
+    if pairs is None:
         pairs = _pair_counts_locally(
             collect(kept), min_gap=gap_min, max_gap=gap_max, min_count=min_count
         )
@@ -279,6 +278,41 @@ def sequential_rules(
                 f"{column}_name", names_of(values, names), dtype=nw.String(), backend=backend
             )
     return to_caller(result, transactions)
+
+
+def _pair_counts_in_executors(
+    events: nw.LazyFrame[Any],
+    *,
+    min_gap: int,
+    max_gap: int | None,
+    min_count: int,
+    n_customers: int,
+) -> nw.DataFrame[Any] | None:
+    """Pairs counted by the kernel in Spark's executors; ``None`` when they cannot import it."""
+    try:
+        return pair_counts_in_buckets(
+            events,
+            customer=_CUST,
+            item=_ITEM,
+            day=_DAY,
+            n_buyers=_N,
+            min_gap=min_gap,
+            max_gap=max_gap,
+            min_count=min_count,
+            n_customers=n_customers,
+        )
+    except Exception as exc:
+        if not executors_lack_modules(exc):
+            raise
+        warnings.warn(
+            "Spark's Python workers cannot import crmanalytics (or its dependencies), so "
+            "sequential_rules counts with Spark SQL joins instead, several times slower: "
+            "install crmanalytics on the executors, or point PYSPARK_PYTHON at a Python "
+            f"that has it ({str(exc).strip().splitlines()[-1]})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
 
 
 def _pair_counts_locally(
