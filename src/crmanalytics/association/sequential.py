@@ -114,12 +114,16 @@ def sequential_rules(
         Only rules with ``lift >= min_lift`` are returned.
     counting : {"auto", "local", "engine"}, default "auto"
         Where item pairs are counted (the results are identical). ``"local"``
-        collects the pruned events and counts with a numpy kernel on this machine;
-        ``"engine"`` self-joins the events by customer inside the caller's engine and
-        collects only the per-pair counts. ``"auto"`` counts in the engine for PySpark
-        (the events may not fit the driver) and locally otherwise (several times
-        faster than an engine self-join on one machine).
-
+        collects the pruned events and counts them with a numpy kernel on this
+        machine. ``"engine"`` counts inside the caller's engine and collects only
+        per-pair tables: on PySpark the same numpy kernel runs in the executors, one
+        task per bucket of customers, and Spark sums the tasks' partial counts (the
+        executors must be able to import crmanalytics; if they cannot, the count
+        falls back to Spark SQL joins with a ``RuntimeWarning``); on DuckDB and
+        Polars it is a pruned self-join in SQL. ``"auto"`` counts in the engine for
+        PySpark (the events need not fit the driver; on Online Retail it takes
+        about 1.5-2x the time of collecting) and locally otherwise (several times
+        faster than a self-join on one machine).
     Returns
     -------
     dataframe
@@ -147,9 +151,20 @@ def sequential_rules(
     bought by fewer than ``min_support * N`` customers (they cannot be part of a rule
     that reaches ``min_support``) run inside the caller's engine. With local counting the
     pruned event table is then collected and pairs are counted by a numpy kernel whose
-    time and memory grow linearly with the number of customers; with engine counting
-    only the per-pair counts (one row per rule reaching ``min_support``) are collected.
+    time and memory grow linearly with the number of customers.
 
+    On PySpark, engine counting hash-partitions the pruned events by customer into
+    ``B`` buckets (one per core, more when a bucket would exceed 250,000 customers),
+    keeps them persisted in the executors for the duration of the call, and makes
+    two passes of the kernel over the buckets: the first collects the *candidate*
+    pairs, those that at least ``min_count / B`` customers of some bucket support (a
+    pair with ``min_count`` supporting customers in all has that many in at least one
+    bucket, so no rule is lost); the second sums, in Spark, each bucket's customers
+    per candidate pair and shortest lag, and collects that histogram for the pairs
+    reaching ``min_count``. The driver holds the frequent items, the candidates and
+    the histogram (4.6 MB on Online Retail at ``min_support=0.01``, against 11 MB
+    of events collected by ``"local"``). On DuckDB and Polars, engine counting is a
+    self-join pruned as the kernel is, and collects the same histogram.
     Examples
     --------
     >>> import pandas as pd
