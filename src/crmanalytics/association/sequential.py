@@ -124,6 +124,7 @@ def sequential_rules(
         PySpark (the events need not fit the driver; on Online Retail it takes
         about 1.5-2x the time of collecting) and locally otherwise (several times
         faster than a self-join on one machine).
+
     Returns
     -------
     dataframe
@@ -165,6 +166,7 @@ def sequential_rules(
     the histogram (4.6 MB on Online Retail at ``min_support=0.01``, against 11 MB
     of events collected by ``"local"``). On DuckDB and Polars, engine counting is a
     self-join pruned as the kernel is, and collects the same histogram.
+
     Examples
     --------
     >>> import pandas as pd
