@@ -201,13 +201,15 @@ def _bucket_task(
     table = pa.Table.from_batches(received)
     customer, item, day = (table.column(c).to_numpy() for c in columns)
     del table
+    code = pd.Index(items).get_indexer(item)
+    if candidates is not None:
+        # a pair's shortest lags depend on its two items' purchases only: the events
+        # of items in no candidate pair are dropped before pairing
+        involved = np.zeros(items.size, dtype=bool)
+        involved[candidates // items.size] = involved[candidates % items.size] = True
+        customer, code, day = customer[involved[code]], code[involved[code]], day[involved[code]]
     codes, lags = supporting_triples(
-        pd.factorize(customer)[0],
-        pd.Index(items).get_indexer(item),
-        day,
-        n_items=items.size,
-        min_gap=min_gap,
-        max_gap=max_gap,
+        pd.factorize(customer)[0], code, day, n_items=items.size, min_gap=min_gap, max_gap=max_gap
     )
     if threshold is not None:
         found, counts = np.unique(codes, return_counts=True)
