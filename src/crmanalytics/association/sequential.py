@@ -122,7 +122,7 @@ def sequential_rules(
         falls back to Spark SQL joins with a ``RuntimeWarning``); on DuckDB and
         Polars it is a pruned self-join in SQL. ``"auto"`` counts in the engine for
         PySpark (the events need not fit the driver; on Online Retail it takes
-        about 1.5-2x the time of collecting) and locally otherwise (several times
+        about 1.5x the time of collecting) and locally otherwise (several times
         faster than a self-join on one machine).
 
     Returns
