@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,9 @@ def spark_session() -> Any:
     """The test run's local Spark session, started on first use."""
     from pyspark.sql import SparkSession
 
+    # Spark's Python workers run this interpreter (with crmanalytics importable), not
+    # whatever ``python3`` is first on the PATH
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("crmanalytics-tests")

@@ -166,6 +166,12 @@ def lazy_like(small: nw.DataFrame[Any], like: AnyFrame) -> nw.LazyFrame[Any]:
     implementation = like.implementation
     if implementation.is_spark_like():
         session = nw.to_native(like).sparkSession
+        if len(small) == 0 and implementation.is_pyspark():
+            # Spark cannot infer types from no rows: an Arrow table carries them
+            spark_frame: nw.LazyFrame[Any] = nw.from_native(
+                session.createDataFrame(small.to_arrow())
+            )
+            return spark_frame
         return small.lazy(backend=implementation, session=session)
     return small.lazy(backend=implementation)
 

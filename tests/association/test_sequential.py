@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from typing import Any, Literal
+from unittest import mock
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from backends import SPARK_ENABLED, convert, to_pandas
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from crmanalytics.association import sequential_rules
+from crmanalytics.association import _spark_pairs, sequential_rules
 from crmanalytics.association._pairs import sequential_pair_stats
+from crmanalytics.association._spark_pairs import _bucket_task
 from crmanalytics.errors import DataQualityWarning, SchemaError
 
 DAY0 = pd.Timestamp("2023-03-01")
@@ -407,3 +411,147 @@ def test_days_are_wall_clock_days_of_a_time_zone_aware_column() -> None:
     )
     got = sequential_rules(tx, min_support=0.0)  # same UTC day, next local day
     assert got["median_lag_days"].tolist() == [1.0]
+
+
+# --- counting in Spark's executors: the numpy kernel per customer bucket -------------
+
+
+def bucket_batches(tx: pd.DataFrame, buckets: int) -> list[list[Any]]:
+    """Distinct (customer, item, day) events as Arrow batches, split by customer."""
+    import pyarrow as pa
+
+    days = (tx["timestamp"].dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
+    events = pd.DataFrame(
+        {"c": tx["customer_id"], "i": tx["product_id"], "d": days}
+    ).drop_duplicates()
+    bucket = pd.factorize(events["c"])[0] % buckets
+    return [
+        [pa.RecordBatch.from_pandas(part, preserve_index=False)]
+        for _, part in events.groupby(bucket)
+    ]
+
+
+@given(
+    events=events_strategy,
+    min_gap=st.integers(0, 3),
+    span=st.one_of(st.none(), st.integers(0, 12)),
+    buckets=st.integers(1, 5),
+    min_count=st.integers(1, 6),
+)
+def test_bucket_tasks_add_up_to_the_kernel_on_all_customers(
+    events: list[tuple[int, str, int, int]],
+    min_gap: int,
+    span: int | None,
+    buckets: int,
+    min_count: int,
+) -> None:
+    """The two passes of the executors' tasks, summed, equal one kernel run on all."""
+    tx = make_tx(events)
+    max_gap = None if span is None else min_gap + span
+    items = np.array(sorted(tx["product_id"].unique()), dtype=object)
+    task = functools.partial(
+        _bucket_task, items=items, columns=("c", "i", "d"), min_gap=min_gap, max_gap=max_gap
+    )
+    parts = bucket_batches(tx, buckets)
+    threshold = math.ceil(min_count / buckets)
+    candidates = np.unique(
+        np.concatenate(
+            [
+                batch.column(0).to_numpy()
+                for part in parts
+                for batch in task(iter(part), threshold=threshold)
+            ]
+        )
+    )
+    histogram = pd.concat(
+        [batch.to_pandas() for part in parts for batch in task(iter(part), candidates=candidates)]
+    )
+    per_pair = histogram.groupby(["__crm_code", "__crm_lag"])["__crm_count"].sum()
+    total = per_pair.groupby(level=0).sum()
+    kept = total[total >= min_count]
+    days = (tx["timestamp"].dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
+    want = sequential_pair_stats(
+        tx["customer_id"],
+        pd.Index(items).get_indexer(tx["product_id"]),
+        days,
+        n_items=items.size,
+        min_gap=min_gap,
+        max_gap=max_gap,
+        min_count=min_count,
+    )
+    assert kept.index.tolist() == (want.antecedent * items.size + want.consequent).tolist()
+    assert kept.tolist() == want.customers.tolist()
+    lag_sum = (per_pair * per_pair.index.get_level_values(1)).groupby(level=0).sum()
+    assert lag_sum[kept.index].tolist() == want.lag_sum.tolist()
+
+
+@pytest.mark.parametrize("backend", ["pyspark"] if SPARK_ENABLED else [])
+@pytest.mark.parametrize("per_bucket", [1_000_000, 40])
+def test_spark_counting_in_executors_equals_local_on_online_retail(
+    backend: str, per_bucket: int, online_retail_tx: pd.DataFrame, to_backend: Any, as_pandas: Any
+) -> None:
+    """A sample of Online Retail: 2 buckets (candidates collected) and 15 (all pairs)."""
+    customers = online_retail_tx["customer_id"].drop_duplicates().sample(600, random_state=7)
+    tx = online_retail_tx[online_retail_tx["customer_id"].isin(customers)]
+    tx = tx.drop(columns=["quantity"]).reset_index(drop=True)
+    want = sequential_rules(tx, min_support=0.02, max_gap=60, counting="local")
+    native = to_backend(tx, backend)
+    with mock.patch.object(_spark_pairs, "_CUSTOMERS_PER_BUCKET", per_bucket):
+        got = as_pandas(sequential_rules(native, min_support=0.02, max_gap=60, counting="engine"))
+        auto = as_pandas(sequential_rules(native, min_support=0.02, max_gap=60))
+    assert len(want) > 50
+    pd.testing.assert_frame_equal(got, want)
+    pd.testing.assert_frame_equal(auto, want)
+
+
+@pytest.mark.parametrize("backend", ["pyspark"] if SPARK_ENABLED else [])
+@settings(max_examples=10, phases=[Phase.explicit, Phase.generate])  # no slow shrinking
+@given(
+    events=events_strategy,
+    min_gap=st.integers(0, 3),
+    span=st.one_of(st.none(), st.integers(0, 12)),
+    min_support=st.sampled_from([0.0, 0.1, 0.3, 0.5]),
+    per_bucket=st.sampled_from([1, 2, 3, 1_000_000]),
+)
+def test_spark_counting_in_executors_matches_brute_force(  # noqa: PLR0917
+    backend: str,
+    events: list[tuple[int, str, int, int]],
+    min_gap: int,
+    span: int | None,
+    min_support: float,
+    per_bucket: int,
+) -> None:
+    tx = make_tx(events)
+    max_gap = None if span is None else min_gap + span
+    native = convert(tx, backend)
+    with mock.patch.object(_spark_pairs, "_CUSTOMERS_PER_BUCKET", per_bucket):
+        got = sequential_rules(
+            native, min_gap=min_gap, max_gap=max_gap, min_support=min_support, counting="engine"
+        )
+    want = brute_force(tx, min_gap=min_gap, max_gap=max_gap, min_support=min_support)
+    assert_same_rules(to_pandas(got), want)
+    local = sequential_rules(tx, min_gap=min_gap, max_gap=max_gap, min_support=min_support)
+    pd.testing.assert_frame_equal(to_pandas(got), local)
+
+
+@pytest.mark.parametrize("backend", ["pyspark"] if SPARK_ENABLED else [])
+def test_spark_executors_without_crmanalytics_fall_back_to_sql_with_a_warning(
+    backend: str,
+) -> None:
+    from crmanalytics.association import sequential
+
+    tx = random_log(5)
+    missing = RuntimeError("ModuleNotFoundError: No module named 'crmanalytics'")
+    with (
+        mock.patch.object(sequential, "pair_counts_in_buckets", side_effect=missing),
+        pytest.warns(RuntimeWarning, match="workers cannot import crmanalytics"),
+    ):
+        got = sequential_rules(convert(tx, backend), min_support=0.05, max_gap=30)
+    want = sequential_rules(tx, min_support=0.05, max_gap=30)
+    pd.testing.assert_frame_equal(to_pandas(got), want)
+    other = RuntimeError("disk full")
+    with (
+        mock.patch.object(sequential, "pair_counts_in_buckets", side_effect=other),
+        pytest.raises(RuntimeError, match="disk full"),
+    ):
+        sequential_rules(convert(tx, backend), min_support=0.05, max_gap=30)

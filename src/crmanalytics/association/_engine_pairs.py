@@ -30,17 +30,22 @@ __all__ = [
     "BUYERS_A",
     "BUYERS_B",
     "CONSEQUENT",
+    "COUNT",
+    "LAG",
     "LAG_MEDIAN",
     "LAG_SUM",
     "PAIR_CUSTOMERS",
+    "frequent_histogram",
     "join",
     "pair_counts_in_engine",
+    "per_pair",
 ]
 
 ANTECEDENT, CONSEQUENT = "__crm_a", "__crm_b"
 PAIR_CUSTOMERS, LAG_SUM, LAG_MEDIAN = "__crm_n_ab", "__crm_lag_sum", "__crm_lag_median"
 BUYERS_A, BUYERS_B = "__crm_n_a", "__crm_n_b"
-_DAY_A, _DAY_B, _LAG, _COUNT = "__crm_day_a", "__crm_day_b", "__crm_lag", "__crm_count"
+_DAY_A, _DAY_B = "__crm_day_a", "__crm_day_b"
+LAG, COUNT = "__crm_lag", "__crm_count"
 
 
 def join(left: AnyFrame, right: AnyFrame, on: str | list[str]) -> AnyFrame:
@@ -72,21 +77,39 @@ def pair_counts_in_engine(
     ``LAG_MEDIAN`` (of each supporting customer's shortest lag), ``BUYERS_A`` and
     ``BUYERS_B``.
     """
-    lag = nw.col(_LAG)
-    keys = [ANTECEDENT, CONSEQUENT]
     # one row per (A, B, shortest lag) with its number of customers: engines' medians
     # differ (PyArrow's is approximate), so the exact median is taken from this histogram
     histogram = collect(
-        shortest_lags(
-            events, customer=customer, item=item, day=day, min_gap=min_gap, max_gap=max_gap
+        frequent_histogram(
+            shortest_lags(
+                events, customer=customer, item=item, day=day, min_gap=min_gap, max_gap=max_gap
+            ),
+            [ANTECEDENT, CONSEQUENT],
+            lag=LAG,
+            count=None,
+            min_count=min_count,
         )
-        .group_by(*keys, _LAG)
-        .agg(nw.len().alias(_COUNT))
-        .with_columns(nw.col(_COUNT).sum().over(*keys).alias(PAIR_CUSTOMERS))
-        .filter(nw.col(PAIR_CUSTOMERS) >= min_count)
-        .select(*keys, lag.cast(nw.Int64), nw.col(_COUNT).cast(nw.Int64))
     )
-    return _per_pair(histogram, collect(buyers.select(item, n_buyers)), item, n_buyers)
+    return per_pair(histogram, collect(buyers.select(item, n_buyers)), item, n_buyers)
+
+
+def frequent_histogram(
+    rows: AnyFrame, keys: list[str], *, lag: str, count: str | None, min_count: int
+) -> AnyFrame:
+    """Customers per ``(*keys, lag)``, for the keys with ``min_count`` customers in all.
+
+    ``rows`` holds one row per customer (``count=None``) or a partial count of
+    customers in the column ``count``. The result has the columns ``keys``, ``lag`` and
+    ``COUNT`` (both 64-bit integers).
+    """
+    tally = nw.len() if count is None else nw.col(count).sum()
+    return (
+        rows.group_by(*keys, lag)
+        .agg(tally.alias(COUNT))
+        .with_columns(nw.col(COUNT).sum().over(*keys).alias(PAIR_CUSTOMERS))
+        .filter(nw.col(PAIR_CUSTOMERS) >= min_count)
+        .select(*keys, nw.col(lag).cast(nw.Int64), nw.col(COUNT).cast(nw.Int64))
+    )
 
 
 def shortest_lags(
@@ -95,7 +118,7 @@ def shortest_lags(
     """Each customer's shortest qualifying lag per ordered item pair, in the engine.
 
     ``events`` holds distinct ``(customer, item, day)`` rows. The result has one row per
-    supporting ``(customer, ANTECEDENT, CONSEQUENT)`` with its shortest lag ``_LAG``.
+    supporting ``(customer, ANTECEDENT, CONSEQUENT)`` with its shortest lag ``LAG``.
 
     A plain self-join on the customer pairs every purchase with every other purchase of
     the customer (about 200 million rows on Online Retail for 36,000 events of its
@@ -111,7 +134,7 @@ def shortest_lags(
     Step 3 pairs each purchase with at most one purchase of each earlier item, so the
     rows aggregated are the kernel's candidate pairs, not the customer's squared events.
     """
-    days = events.group_by(customer, day).agg(nw.len().alias(_COUNT)).select(customer, day)
+    days = events.group_by(customer, day).agg(nw.len().alias(COUNT)).select(customer, day)
     window = nw.col(_DAY_B) - nw.col(day) >= min_gap
     if max_gap is not None:
         window = window & (nw.col(_DAY_B) - nw.col(day) <= max_gap)
@@ -129,23 +152,23 @@ def shortest_lags(
     return (
         join(latest, then, [customer, _DAY_B])
         .filter(nw.col(ANTECEDENT) != nw.col(CONSEQUENT))
-        .with_columns((nw.col(_DAY_B) - nw.col(_DAY_A)).alias(_LAG))
+        .with_columns((nw.col(_DAY_B) - nw.col(_DAY_A)).alias(LAG))
         .group_by(customer, ANTECEDENT, CONSEQUENT)
-        .agg(nw.col(_LAG).min())
+        .agg(nw.col(LAG).min())
     )
 
 
-def _per_pair(
+def per_pair(
     histogram: nw.DataFrame[Any], buyers: nw.DataFrame[Any], item: str, n_buyers: str
 ) -> nw.DataFrame[Any]:
     """Customers, lag sum and exact median lag per pair from its lag histogram."""
     a_values, b_values = histogram[ANTECEDENT], histogram[CONSEQUENT]
     codes = pd.factorize(np.concatenate([a_values.to_numpy(), b_values.to_numpy()]))[0]
     pair = codes[: len(histogram)] * (int(codes.max(initial=0)) + 1) + codes[len(histogram) :]
-    lags = histogram[_LAG].to_numpy().astype(np.int64)
+    lags = histogram[LAG].to_numpy().astype(np.int64)
     order = np.lexsort((lags, pair))
     pair, lags = pair[order], lags[order]
-    counts = histogram[_COUNT].to_numpy().astype(np.int64)[order]
+    counts = histogram[COUNT].to_numpy().astype(np.int64)[order]
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if pair.size else pair
     total = np.add.reduceat(counts, starts) if pair.size else counts
     lag_sum = np.add.reduceat(counts * lags, starts) if pair.size else counts

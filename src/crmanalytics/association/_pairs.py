@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PairStats", "sequential_pair_stats"]
+__all__ = ["PairStats", "lag_histogram", "sequential_pair_stats", "supporting_triples"]
 
 IntArray = npt.NDArray[np.int64]
 Ints = npt.NDArray[np.signedinteger[Any]]
@@ -123,6 +123,46 @@ def sequential_pair_stats(
     >>> s.lag_median.tolist()
     [4.0]
     """
+    codes, lags = supporting_triples(
+        customer,
+        item,
+        day,
+        n_items=n_items,
+        min_gap=min_gap,
+        max_gap=max_gap,
+        block_chunk=block_chunk,
+        pair_chunk=pair_chunk,
+    )
+    return _aggregate(codes, lags, n_items, min_count)
+
+
+def supporting_triples(
+    customer: npt.ArrayLike,
+    item: npt.ArrayLike,
+    day: npt.ArrayLike,
+    *,
+    n_items: int,
+    min_gap: int,
+    max_gap: int | None,
+    block_chunk: int = _BLOCK_CHUNK,
+    pair_chunk: int = _PAIR_CHUNK,
+) -> tuple[Ints, Ints]:
+    """Every supporting ``(customer, a, b)``: its pair code and shortest qualifying lag.
+
+    The first two steps of :func:`sequential_pair_stats` (same parameters), before
+    customers are summed over: one entry per customer with a qualifying lag for the
+    ordered pair ``(a, b)``, the pair coded ``a * n_items + b``. Customers are
+    independent, so the triples of a set of customers split into disjoint batches are
+    the union of the batches' triples (what counting in Spark's executors relies on).
+
+    Examples
+    --------
+    >>> from crmanalytics.association._pairs import supporting_triples
+    >>> codes, lags = supporting_triples([1, 1, 2, 2], [0, 1, 0, 1], [0, 3, 0, 5],
+    ...                                  n_items=2, min_gap=1, max_gap=None)
+    >>> codes.tolist(), lags.tolist()
+    ([1, 1], [3, 5])
+    """
     cust = np.asarray(customer, dtype=np.int64)
     items = np.asarray(item, dtype=np.int64)
     days = np.asarray(day, dtype=np.int64)
@@ -133,12 +173,13 @@ def sequential_pair_stats(
     if items.size and (items.min() < 0 or items.max() >= n_items):
         raise ValueError("item codes must lie in [0, n_items)")
     if cust.size == 0:
-        return _empty()
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy()
 
     ev = _events(cust, items, days)
     span = int(ev.day.max())
     gap_max = span if max_gap is None else min(int(max_gap), span)
-    codes, lags = _supporting_triples(
+    return _supporting_triples(
         ev,
         n_items,
         min_gap=min_gap,
@@ -146,7 +187,28 @@ def sequential_pair_stats(
         block_chunk=block_chunk,
         pair_chunk=pair_chunk,
     )
-    return _aggregate(codes, lags, n_items, min_count)
+
+
+def lag_histogram(codes: Ints, lags: Ints) -> tuple[IntArray, IntArray, IntArray]:
+    """Supporting customers per ``(pair code, lag)``, from :func:`supporting_triples`.
+
+    Returns the distinct ``(code, lag)`` in ascending order and their counts: a form
+    that adds up across disjoint sets of customers, medians included.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmanalytics.association._pairs import lag_histogram
+    >>> code, lag, n = lag_histogram(np.array([5, 1, 5, 5]), np.array([2, 4, 2, 3]))
+    >>> code.tolist(), lag.tolist(), n.tolist()
+    ([1, 5, 5], [4, 2, 3], [1, 2, 1])
+    """
+    if codes.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), z.copy()
+    base = int(lags.max()) + 1
+    keys, counts = np.unique(codes.astype(np.int64) * base + lags, return_counts=True)
+    return keys // base, keys % base, counts.astype(np.int64)
 
 
 def _empty() -> PairStats:

@@ -50,6 +50,7 @@ from crmanalytics.association._engine_pairs import (
     pair_counts_in_engine,
 )
 from crmanalytics.association._pairs import sequential_pair_stats
+from crmanalytics.association._spark_pairs import executors_lack_modules, pair_counts_in_buckets
 from crmanalytics.errors import DataQualityWarning
 
 __all__ = ["sequential_rules"]
@@ -113,11 +114,16 @@ def sequential_rules(
         Only rules with ``lift >= min_lift`` are returned.
     counting : {"auto", "local", "engine"}, default "auto"
         Where item pairs are counted (the results are identical). ``"local"``
-        collects the pruned events and counts with a numpy kernel on this machine;
-        ``"engine"`` self-joins the events by customer inside the caller's engine and
-        collects only the per-pair counts. ``"auto"`` counts in the engine for PySpark
-        (the events may not fit the driver) and locally otherwise (several times
-        faster than an engine self-join on one machine).
+        collects the pruned events and counts them with a numpy kernel on this
+        machine. ``"engine"`` counts inside the caller's engine and collects only
+        per-pair tables: on PySpark the same numpy kernel runs in the executors, one
+        task per bucket of customers, and Spark sums the tasks' partial counts (the
+        executors must be able to import crmanalytics; if they cannot, the count
+        falls back to Spark SQL joins with a ``RuntimeWarning``); on DuckDB and
+        Polars it is a pruned self-join in SQL. ``"auto"`` counts in the engine for
+        PySpark (the events need not fit the driver; on Online Retail it takes
+        about 1.5x the time of collecting) and locally otherwise (several times
+        faster than a self-join on one machine).
 
     Returns
     -------
@@ -146,8 +152,20 @@ def sequential_rules(
     bought by fewer than ``min_support * N`` customers (they cannot be part of a rule
     that reaches ``min_support``) run inside the caller's engine. With local counting the
     pruned event table is then collected and pairs are counted by a numpy kernel whose
-    time and memory grow linearly with the number of customers; with engine counting
-    only the per-pair counts (one row per rule reaching ``min_support``) are collected.
+    time and memory grow linearly with the number of customers.
+
+    On PySpark, engine counting hash-partitions the pruned events by customer into
+    ``B`` buckets (one per core, more when a bucket would exceed 250,000 customers),
+    keeps them persisted in the executors for the duration of the call, and makes
+    two passes of the kernel over the buckets: the first collects the *candidate*
+    pairs, those that at least ``min_count / B`` customers of some bucket support (a
+    pair with ``min_count`` supporting customers in all has that many in at least one
+    bucket, so no rule is lost); the second sums, in Spark, each bucket's customers
+    per candidate pair and shortest lag, and collects that histogram for the pairs
+    reaching ``min_count``. The driver holds the frequent items, the candidates and
+    the histogram (4.6 MB on Online Retail at ``min_support=0.01``, against 11 MB
+    of events collected by ``"local"``). On DuckDB and Polars, engine counting is a
+    self-join pruned as the kernel is, and collects the same histogram.
 
     Examples
     --------
@@ -221,7 +239,19 @@ def sequential_rules(
         .filter(nw.col(_N) >= min_count)
     )
     kept = join(events, frequent, _ITEM)
-    if counting == "engine" or (counting == "auto" and frame.implementation.is_spark_like()):
+    pairs = None
+    if counting != "local" and isinstance(kept, nw.LazyFrame) and kept.implementation.is_pyspark():
+        # the numpy kernel in Spark's executors, one task per customer bucket
+        pairs = _pair_counts_in_executors(
+            kept.select(_CUST, _ITEM, _DAY),
+            min_gap=gap_min,
+            max_gap=gap_max,
+            min_count=min_count,
+            n_customers=n_customers,
+        )
+    if pairs is None and (
+        counting == "engine" or (counting == "auto" and frame.implementation.is_spark_like())
+    ):
         pairs = pair_counts_in_engine(
             kept.select(_CUST, _ITEM, _DAY),
             frequent,
@@ -233,7 +263,7 @@ def sequential_rules(
             max_gap=gap_max,
             min_count=min_count,
         )
-    else:
+    if pairs is None:
         pairs = _pair_counts_locally(
             collect(kept), min_gap=gap_min, max_gap=gap_max, min_count=min_count
         )
@@ -265,6 +295,41 @@ def sequential_rules(
                 f"{column}_name", names_of(values, names), dtype=nw.String(), backend=backend
             )
     return to_caller(result, transactions)
+
+
+def _pair_counts_in_executors(
+    events: nw.LazyFrame[Any],
+    *,
+    min_gap: int,
+    max_gap: int | None,
+    min_count: int,
+    n_customers: int,
+) -> nw.DataFrame[Any] | None:
+    """Pairs counted by the kernel in Spark's executors; ``None`` when they cannot import it."""
+    try:
+        return pair_counts_in_buckets(
+            events,
+            customer=_CUST,
+            item=_ITEM,
+            day=_DAY,
+            n_buyers=_N,
+            min_gap=min_gap,
+            max_gap=max_gap,
+            min_count=min_count,
+            n_customers=n_customers,
+        )
+    except Exception as exc:
+        if not executors_lack_modules(exc):
+            raise
+        warnings.warn(
+            "Spark's Python workers cannot import crmanalytics (or its dependencies), so "
+            "sequential_rules counts with Spark SQL joins instead, several times slower: "
+            "install crmanalytics on the executors, or point PYSPARK_PYTHON at a Python "
+            f"that has it ({str(exc).strip().splitlines()[-1]})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
 
 
 def _pair_counts_locally(
