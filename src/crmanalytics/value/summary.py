@@ -186,7 +186,7 @@ def _warn_left_out(left_out: int, holdout: bool) -> None:
 def _summary_frame(
     daily: AnyFrame, cal_end: int, obs_end: int, unit: float, holdout: bool
 ) -> AnyFrame:
-    """The summary as aggregations of :func:`daily_occasions` in the caller's engine."""
+    """The summary as aggregations of :func:`daily_occasions` in the caller's engine (unsorted)."""
     per_customer = _occasion_stats(daily.filter(nw.col("_day") <= cal_end)).select(
         nw.col("customer_id"),
         (nw.col("_days") - 1).cast(nw.Int64).alias("frequency"),
@@ -212,7 +212,7 @@ def _summary_frame(
             nw.col("monetary_value_holdout").fill_null(0.0).cast(nw.Float64),
             nw.lit((obs_end - cal_end) / unit).cast(nw.Float64).alias("duration_holdout"),
         )
-    return per_customer.sort("customer_id")
+    return per_customer
 
 
 def _summary_numpy(
@@ -331,7 +331,8 @@ def _summary_in_engine(
 
     parts = _customer_partitions(frame)
     if len(parts) == 1:
-        return one_pass(parts[0])
+        summary, left_out = one_pass(parts[0])
+        return summary.sort("customer_id"), left_out
     summaries: list[nw.DataFrame[Any]] = []
     left_out = 0
     for part in parts:
